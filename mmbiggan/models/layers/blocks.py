@@ -1,0 +1,284 @@
+"""Residual blocks of BigGAN and BigGAN-Deep.
+
+Every block is registered so ``blocks_cfg=dict(type=...)`` in a generator or
+discriminator config can swap it; the architecture passes the arguments
+shared by all blocks (``act_cfg``, ``sn_cfg``, ...).
+"""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import build_activation_layer
+
+from mmbiggan.registry import MODELS
+from .conditional_norm import ConditionalBatchNorm2d
+from .spectral_norm import SNConv2d
+
+
+def upsample_nearest(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2, mode='nearest')
+
+
+class _GenBlockBase(nn.Module):
+    """Holds what generator blocks share: the activation, the upsampling and
+    a factory of class-conditional batch norms."""
+
+    def __init__(self, cond_dim: int, num_classes: int, act_cfg: dict,
+                 upsample: bool, bn_eps: float, num_bn_stats: int,
+                 sn_cfg: Optional[dict], sync_bn: bool):
+        super().__init__()
+        self.activation = build_activation_layer(act_cfg)
+        self.upsample = upsample
+        self._bn_kwargs = dict(
+            cond_dim=cond_dim,
+            num_classes=num_classes,
+            eps=bn_eps,
+            num_stats=num_bn_stats,
+            sn_cfg=sn_cfg,
+            sync_stats=sync_bn)
+
+    def _make_bn(self, channels: int) -> ConditionalBatchNorm2d:
+        return ConditionalBatchNorm2d(channels, **self._bn_kwargs)
+
+
+@MODELS.register_module()
+class BigGANGenResBlock(_GenBlockBase):
+    """BigGAN generator block: ``BN-act-[up]-conv3x3-BN-act-conv3x3`` plus a
+    ``[up]-conv1x1`` shortcut (learned when channels change or it upsamples).
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        cond_dim (int): Size of the condition vector of the batch norms
+            (shared class embedding + noise chunk), 0 when they are indexed
+            by labels or unconditional.
+        num_classes (int): Classes of label-indexed batch norms, 0 otherwise.
+        upsample (bool): Double the resolution (nearest neighbour).
+        act_cfg (dict): Activation config (mmcv).
+        sn_cfg (dict, optional): Spectral norm of convolutions and batch-norm
+            projections; None disables it.
+        bn_eps (float): Batch-norm epsilon.
+        num_bn_stats (int): Rows of per-truncation BN statistics.
+        sync_bn (bool): Synchronize batch statistics across processes.
+
+    Shapes: ``x`` ``[N, in, H, W]``, condition ``[N, cond_dim]`` or labels
+    ``[N]`` -> ``[N, out, 2H, 2W]`` (``[N, out, H, W]`` without upsample).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 cond_dim: int = 0,
+                 num_classes: int = 0,
+                 upsample: bool = True,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None,
+                 bn_eps: float = 1e-5,
+                 num_bn_stats: int = 1,
+                 sync_bn: bool = False):
+        super().__init__(cond_dim, num_classes, act_cfg, upsample, bn_eps,
+                         num_bn_stats, sn_cfg, sync_bn)
+        self.bn1 = self._make_bn(in_channels)
+        self.conv1 = SNConv2d(
+            in_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
+        self.bn2 = self._make_bn(out_channels)
+        self.conv2 = SNConv2d(
+            out_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
+        if in_channels != out_channels or upsample:
+            self.conv_sc = SNConv2d(
+                in_channels, out_channels, 1, sn_cfg=sn_cfg)
+        else:
+            self.conv_sc = None
+
+    def forward(self,
+                x: torch.Tensor,
+                cond: Optional[torch.Tensor] = None,
+                truncation: Optional[float] = None) -> torch.Tensor:
+        h = self.activation(self.bn1(x, cond, truncation))
+        if self.upsample:
+            h = upsample_nearest(h)
+            x = upsample_nearest(x)
+        h = self.conv1(h)
+        h = self.activation(self.bn2(h, cond, truncation))
+        h = self.conv2(h)
+        if self.conv_sc is not None:
+            x = self.conv_sc(x)
+        return h + x
+
+
+@MODELS.register_module()
+class BigGANDeepGenResBlock(_GenBlockBase):
+    """BigGAN-Deep generator bottleneck block.
+
+    ``BN-act-conv1x1`` (to ``in/channel_ratio``) ``-BN-act-[up]-conv3x3-
+    BN-act-conv3x3-BN-act-conv1x1`` (to ``out``); the shortcut keeps the first
+    ``out`` channels of the input (no parameters) and upsamples them.
+
+    Args: as :class:`BigGANGenResBlock`, plus ``channel_ratio`` (int), the
+    bottleneck reduction (4 in BigGAN-Deep). ``out_channels`` must not exceed
+    ``in_channels``.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 cond_dim: int = 0,
+                 num_classes: int = 0,
+                 upsample: bool = True,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None,
+                 bn_eps: float = 1e-5,
+                 num_bn_stats: int = 1,
+                 sync_bn: bool = False,
+                 channel_ratio: int = 4):
+        super().__init__(cond_dim, num_classes, act_cfg, upsample, bn_eps,
+                         num_bn_stats, sn_cfg, sync_bn)
+        if out_channels > in_channels:
+            raise ValueError('BigGAN-Deep generator blocks drop channels on '
+                             f'the shortcut; out_channels ({out_channels}) '
+                             f'must be <= in_channels ({in_channels}).')
+        hidden = in_channels // channel_ratio
+        self.out_channels = out_channels
+        self.bn1 = self._make_bn(in_channels)
+        self.conv1 = SNConv2d(in_channels, hidden, 1, sn_cfg=sn_cfg)
+        self.bn2 = self._make_bn(hidden)
+        self.conv2 = SNConv2d(hidden, hidden, 3, padding=1, sn_cfg=sn_cfg)
+        self.bn3 = self._make_bn(hidden)
+        self.conv3 = SNConv2d(hidden, hidden, 3, padding=1, sn_cfg=sn_cfg)
+        self.bn4 = self._make_bn(hidden)
+        self.conv4 = SNConv2d(hidden, out_channels, 1, sn_cfg=sn_cfg)
+
+    def forward(self,
+                x: torch.Tensor,
+                cond: Optional[torch.Tensor] = None,
+                truncation: Optional[float] = None) -> torch.Tensor:
+        h = self.conv1(self.activation(self.bn1(x, cond, truncation)))
+        h = self.activation(self.bn2(h, cond, truncation))
+        x = x[:, :self.out_channels]
+        if self.upsample:
+            h = upsample_nearest(h)
+            x = upsample_nearest(x)
+        h = self.conv2(h)
+        h = self.conv3(self.activation(self.bn3(h, cond, truncation)))
+        h = self.conv4(self.activation(self.bn4(h, cond, truncation)))
+        return h + x
+
+
+@MODELS.register_module()
+class BigGANDiscResBlock(nn.Module):
+    """BigGAN discriminator block (wide: ``conv1`` maps to ``out``).
+
+    ``[act]-conv3x3-act-conv3x3-[avgpool]`` plus a learned 1x1 shortcut when
+    channels change or it downsamples. The first block of a discriminator
+    (``is_head_block``) has no pre-activation and pools before its shortcut
+    convolution; later blocks convolve first.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        downsample (bool): Halve the resolution (2x2 average pooling).
+        is_head_block (bool): Block applied to the image.
+        act_cfg (dict): Activation config.
+        sn_cfg (dict, optional): Spectral norm of the convolutions.
+
+    Shapes: ``[N, in, H, W] -> [N, out, H/2, W/2]`` (``H, W`` without
+    downsample).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 downsample: bool = True,
+                 is_head_block: bool = False,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None):
+        super().__init__()
+        self.activation = build_activation_layer(act_cfg)
+        self.downsample = downsample
+        self.is_head_block = is_head_block
+        self.conv1 = SNConv2d(
+            in_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
+        self.conv2 = SNConv2d(
+            out_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
+        if in_channels != out_channels or downsample:
+            self.conv_sc = SNConv2d(
+                in_channels, out_channels, 1, sn_cfg=sn_cfg)
+        else:
+            self.conv_sc = None
+
+    def shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        if self.is_head_block:
+            if self.downsample:
+                x = F.avg_pool2d(x, 2)
+            if self.conv_sc is not None:
+                x = self.conv_sc(x)
+        else:
+            if self.conv_sc is not None:
+                x = self.conv_sc(x)
+            if self.downsample:
+                x = F.avg_pool2d(x, 2)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The pre-activation must not be in place: x feeds the shortcut.
+        h = x if self.is_head_block else F.relu(x)
+        h = self.conv2(self.activation(self.conv1(h)))
+        if self.downsample:
+            h = F.avg_pool2d(h, 2)
+        return h + self.shortcut(x)
+
+
+@MODELS.register_module()
+class BigGANDeepDiscResBlock(nn.Module):
+    """BigGAN-Deep discriminator bottleneck block.
+
+    ``relu-conv1x1`` (to ``out/channel_ratio``) ``-act-conv3x3-act-conv3x3-
+    act-[avgpool]-conv1x1`` (to ``out``); the shortcut pools and, when
+    channels grow, concatenates ``out - in`` new channels from a 1x1
+    convolution to the input.
+
+    Args: as :class:`BigGANDiscResBlock` without ``is_head_block``, plus
+    ``channel_ratio`` (int, 4).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 downsample: bool = True,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None,
+                 channel_ratio: int = 4):
+        super().__init__()
+        if out_channels < in_channels:
+            raise ValueError('BigGAN-Deep discriminator blocks grow channels '
+                             f'by concatenation; out_channels ({out_channels})'
+                             f' must be >= in_channels ({in_channels}).')
+        hidden = out_channels // channel_ratio
+        self.activation = build_activation_layer(act_cfg)
+        self.downsample = downsample
+        self.conv1 = SNConv2d(in_channels, hidden, 1, sn_cfg=sn_cfg)
+        self.conv2 = SNConv2d(hidden, hidden, 3, padding=1, sn_cfg=sn_cfg)
+        self.conv3 = SNConv2d(hidden, hidden, 3, padding=1, sn_cfg=sn_cfg)
+        self.conv4 = SNConv2d(hidden, out_channels, 1, sn_cfg=sn_cfg)
+        if out_channels != in_channels:
+            self.conv_sc = SNConv2d(
+                in_channels, out_channels - in_channels, 1, sn_cfg=sn_cfg)
+        else:
+            self.conv_sc = None
+
+    def shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        if self.downsample:
+            x = F.avg_pool2d(x, 2)
+        if self.conv_sc is not None:
+            x = torch.cat([x, self.conv_sc(x)], dim=1)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.relu(x))
+        h = self.conv2(self.activation(h))
+        h = self.conv3(self.activation(h))
+        h = self.activation(h)
+        if self.downsample:
+            h = F.avg_pool2d(h, 2)
+        return self.conv4(h) + self.shortcut(x)
