@@ -28,9 +28,13 @@ from mmengine.registry import Registry
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
 LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, locations=['mmbiggan.engine'])
+    'loop',
+    parent=MMENGINE_LOOPS,
+    locations=['mmbiggan.engine', 'mmbiggan.evaluation'])
 HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, locations=['mmbiggan.engine'])
+    'hook',
+    parent=MMENGINE_HOOKS,
+    locations=['mmbiggan.engine', 'mmbiggan.evaluation'])
 DATASETS = Registry(
     'dataset', parent=MMENGINE_DATASETS, locations=['mmbiggan.datasets'])
 DATA_SAMPLERS = Registry(
