@@ -1,0 +1,82 @@
+"""Building a model from a config and loading a checkpoint into it, for the
+demo, the apps and the test tool."""
+import os.path as osp
+from typing import Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import init_default_scope
+
+from mmbiggan.utils.checkpoint import (check_state_dict, extract_state_dict,
+                                       load_checkpoint_file)
+
+
+def default_device() -> str:
+    """``'cuda'`` when a GPU is visible, else ``'cpu'``."""
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def load_config(config: Union[str, Config],
+                cfg_options: Optional[dict] = None) -> Config:
+    """Read a config file (or take a Config) and apply ``cfg_options``."""
+    if isinstance(config, (str, bytes)):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'Config file not found: {config}')
+        config = Config.fromfile(config)
+    elif not isinstance(config, Config):
+        raise TypeError('config must be a path or an mmengine Config, got '
+                        f'{type(config).__name__}.')
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    if 'model' not in config:
+        raise KeyError('The config defines no `model`.')
+    return config
+
+
+def check_device(device: Union[str, torch.device]) -> torch.device:
+    """Reject devices this machine does not have, with the fix."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise RuntimeError(f'Device {device} was asked for but CUDA is '
+                               'not available here; use --device cpu.')
+        if device.index is not None and \
+                device.index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f'Device {device} was asked for but only '
+                f'{torch.cuda.device_count()} GPU(s) are visible.')
+    return device
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               device: Union[str, torch.device, None] = None,
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> nn.Module:
+    """Build ``config.model`` and load ``checkpoint`` into it.
+
+    The checkpoint is read with ``weights_only=True``; its keys and shapes
+    are checked against the model first, and a mismatch raises
+    :class:`mmbiggan.utils.CheckpointError` listing the differences.
+
+    Returns:
+        nn.Module: The model in eval mode on ``device`` (cuda if available
+        by default), with the config attached as ``model.cfg``.
+    """
+    from mmbiggan.registry import MODELS
+    config = load_config(config, cfg_options)
+    init_default_scope(config.get('default_scope', 'mmbiggan'))
+    model_cfg = config.model
+    if isinstance(model_cfg, (dict, ConfigDict)):
+        # Pretrained weights come from ``checkpoint``; don't load twice.
+        model_cfg = model_cfg.copy()
+    model = MODELS.build(model_cfg)
+    if checkpoint is not None:
+        state_dict = extract_state_dict(load_checkpoint_file(checkpoint))
+        check_state_dict(model, state_dict, source=checkpoint, strict=strict)
+        model.load_state_dict(state_dict, strict=strict)
+    model.cfg = config
+    device = check_device(device if device is not None else default_device())
+    return model.to(device).eval()
+
