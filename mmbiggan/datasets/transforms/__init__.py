@@ -1,1 +1,3 @@
+from .formatting import PackInputs
 
+__all__ = ['PackInputs']
