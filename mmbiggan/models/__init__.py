@@ -1,2 +1,4 @@
 from .architectures import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
+from .gans import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403

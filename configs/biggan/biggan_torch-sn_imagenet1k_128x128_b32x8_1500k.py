@@ -1,0 +1,31 @@
+# MMGeneration's BigGAN ImageNet-128 recipe with torch-style spectral norm
+# (BigGAN-PyTorch launch_BigGAN_bs256x8.sh): 8 GPUs x 32 images, 8
+# accumulated batches per update (2048 images) for D and G, one D step per
+# G step, lr 1e-4 (G) / 4e-4 (D), eps 1e-6, 1.5M iterations. One runner
+# iteration is one discriminator batch: the generator steps every 8
+# iterations (187.5k G steps).
+_base_ = [
+    '../_base_/models/biggan/biggan_128x128.py',
+    '../_base_/datasets/imagenet_128x128.py', '../_base_/default_runtime.py'
+]
+
+train_dataloader = dict(batch_size=32, num_workers=8)
+
+model = dict(
+    generator=dict(sn_style='torch'),
+    discriminator=dict(sn_style='torch'),
+    # MMGeneration's EMA hook: every 8 iterations (each G step) from
+    # iteration 160000 (G step 20000, BigGAN-PyTorch's ema_start), buffers
+    # averaged too (momentum_nontrainable=0.9999).
+    ema_config=dict(
+        momentum=0.9999, interval=1, start_iter=160000,
+        buffer_momentum=0.9999))
+
+optim_wrapper = dict(
+    generator=dict(accumulative_counts=8),
+    discriminator=dict(accumulative_counts=8))
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1500000)
+
+default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=10))
+custom_hooks = [dict(type='SampleGridHook', interval=10000)]

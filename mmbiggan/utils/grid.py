@@ -1,0 +1,56 @@
+"""Laying images out as one picture."""
+import os
+import os.path as osp
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+
+def make_image_grid(images: np.ndarray,
+                    num_columns: int,
+                    padding: int = 2,
+                    pad_value: int = 255) -> np.ndarray:
+    """Tile ``images`` ``[N, H, W, C]`` uint8 row by row, ``num_columns``
+    per row, with ``padding`` pixels of ``pad_value`` around every cell.
+
+    Returns:
+        np.ndarray: ``[rows * (H + p) + p, cols * (W + p) + p, C]`` uint8
+        with ``rows = ceil(N / num_columns)``, ``cols = min(N,
+        num_columns)``; missing cells of the last row stay blank.
+    """
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise ValueError('images must be a uint8 array [N, H, W, C], got '
+                         f'{images.dtype} {images.shape}.')
+    if num_columns < 1:
+        raise ValueError(f'num_columns must be >= 1, got {num_columns}.')
+    num, height, width, channels = images.shape
+    cols = min(num, num_columns)
+    rows = -(-num // num_columns)
+    grid = np.full((rows * (height + padding) + padding,
+                    cols * (width + padding) + padding, channels),
+                   pad_value, dtype=np.uint8)
+    for index, image in enumerate(images):
+        row, col = divmod(index, num_columns)
+        top = padding + row * (height + padding)
+        left = padding + col * (width + padding)
+        grid[top:top + height, left:left + width] = image
+    return grid
+
+
+def save_image_atomic(image: np.ndarray, path: str):
+    """Write ``image`` ``[H, W, 3]`` (or ``[H, W, 1]``) uint8 as a PNG through
+    a temporary file and a rename, so viewers never see half a file."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    if image.shape[-1] == 1:
+        image = image[..., 0]
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.png.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            Image.fromarray(image).save(f, format='PNG')
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,169 @@
+"""Train a GAN of the BigGAN family from a config.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--compile] [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+
+Multi-process: ``bash tools/dist_train.sh CONFIG NUM_PROCESSES [args]``
+(GPUs with NCCL, or CPU processes with gloo).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:  # running from a clone without installing
+    sys.path.insert(0, REPO_ROOT)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Train a class-conditional GAN (BigGAN family).')
+    parser.add_argument('config', help='training config file')
+    parser.add_argument(
+        '--work-dir',
+        help='folder for logs, checkpoints and sample grids '
+        '(default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='CKPT',
+        help='resume from CKPT, or without a path from the newest complete '
+        'checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: float16 with loss scaling on GPUs, bfloat16 '
+        'on CPUs')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the generator and discriminator')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. train_cfg.max_iters=1000')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='how the processes were started (tools/dist_train.sh uses '
+        'pytorch)')
+    return parser.parse_args(argv)
+
+
+def build_config(args) -> Config:
+    """The config of ``args``, with the command-line switches applied."""
+    from mmbiggan.engine import ConfigError
+    if not osp.isfile(args.config):
+        raise ConfigError(f'Config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif not cfg.get('work_dir'):
+        cfg.work_dir = osp.join('work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.compile:
+        cfg.model.compile_cfg = True
+    if args.resume:
+        set_resume(cfg, args.resume)
+    # Required by mmbiggan's checkpoints whatever the config says.
+    cfg.setdefault('default_hooks', {})
+    if not cfg.default_hooks.get('checkpoint_state'):
+        cfg.default_hooks['checkpoint_state'] = dict(
+            type='CheckpointStateHook')
+    cfg.setdefault(
+        'model_wrapper_cfg',
+        dict(type='SeparateDistributedDataParallel'))
+    return cfg
+
+
+def enable_amp(cfg: Config):
+    from mmbiggan.engine import ConfigError
+    optim_wrapper = cfg.get('optim_wrapper')
+    if not isinstance(optim_wrapper, dict):
+        raise ConfigError('--amp needs an optim_wrapper in the config.')
+    if optim_wrapper.get('constructor') == 'MultiOptimWrapperConstructor':
+        wrappers = [
+            v for k, v in optim_wrapper.items()
+            if k not in ('constructor', 'paramwise_cfg') and isinstance(v, dict)
+        ]
+    else:
+        wrappers = [optim_wrapper]
+    for wrapper in wrappers:
+        wrapper['type'] = 'AutocastOptimWrapper'
+
+
+def set_resume(cfg: Config, resume: str):
+    from mmbiggan.engine import ConfigError
+    from mmbiggan.utils.checkpoint import find_latest_checkpoint
+    if resume == 'auto':
+        checkpoint = find_latest_checkpoint(cfg.work_dir)
+        if checkpoint is None:
+            print(f'--resume: no checkpoint in {cfg.work_dir}; training from '
+                  'the start.', file=sys.stderr)
+            cfg.resume = False
+            return
+    else:
+        checkpoint = resume
+        if not osp.isfile(checkpoint):
+            raise ConfigError(f'--resume: checkpoint not found: {checkpoint}')
+    cfg.load_from = checkpoint
+    cfg.resume = True
+
+
+def check_work_dir(work_dir: str):
+    from mmbiggan.engine import ConfigError
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(
+            f'Cannot create the work dir {work_dir}: {err.strerror}; pass a '
+            'writable --work-dir.') from None
+    if not os.access(work_dir, os.W_OK):
+        raise ConfigError(f'The work dir {work_dir} is not writable; pass a '
+                          'writable --work-dir.')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import mmbiggan.engine  # noqa: F401  (registers the safe loader)
+    from mmbiggan.engine import check_training_config, init_distributed
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    cfg = build_config(args)
+    check_training_config(cfg)
+    check_work_dir(cfg.work_dir)
+    # Before the Runner: mmengine's launcher would call
+    # torch.cuda.set_device even without GPUs.
+    init_distributed(args.launcher)
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+def run():
+    """Entry point: user errors end in one line and exit status 2."""
+    from mmbiggan.engine import ConfigError, DistributedSetupError
+    from mmbiggan.utils.checkpoint import CheckpointError
+    try:
+        main()
+    except (ConfigError, CheckpointError, DistributedSetupError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    run()
