@@ -27,10 +27,11 @@ def upscale_digits(images: np.ndarray, image_size: int) -> np.ndarray:
         black background, the grey level repeated in the 3 channels.
     """
     scaled = images.astype(np.float32) * (255.0 / _DIGITS_MAX_VALUE)
-    # Bicubic in float ('F' mode) so rounding happens once, after resizing.
+    # Bicubic on float32 (Pillow mode 'F') so rounding happens once, after
+    # resizing.
     upscaled = np.stack([
         np.asarray(
-            Image.fromarray(img, mode='F').resize(
+            Image.fromarray(img).resize(
                 (image_size, image_size), Image.BICUBIC)) for img in scaled
     ])
     grey = np.clip(np.rint(upscaled), 0, 255).astype(np.uint8)

@@ -15,6 +15,17 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
                   '.tiff', '.webp')
 
 
+def _read_lines(path: str) -> List[str]:
+    """Lines of a UTF-8 text file (a leading BOM dropped), without line
+    ends."""
+    try:
+        with open(path, encoding='utf-8-sig') as f:
+            return f.read().splitlines()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f'{path} is not UTF-8 text ({exc}); save it as '
+                         'UTF-8.') from None
+
+
 def read_class_names(classes: Union[str, Sequence[str]]) -> Tuple[str, ...]:
     """Class names given in a config: a list, or a text file with one name
     per line (blank lines ignored)."""
@@ -23,8 +34,8 @@ def read_class_names(classes: Union[str, Sequence[str]]) -> Tuple[str, ...]:
             raise FileNotFoundError(
                 f'Class list file {classes} does not exist; give a text file '
                 'with one class name per line, line i naming label i.')
-        with open(classes, encoding='utf-8') as f:
-            names = tuple(line.strip() for line in f if line.strip())
+        names = tuple(
+            line.strip() for line in _read_lines(classes) if line.strip())
     else:
         names = tuple(str(c) for c in classes)
     if not names:
@@ -126,6 +137,8 @@ class ImageFolderDataset(BaseDataset):
     # Folder name of each label when ``classes`` is not given; None: the
     # sorted subfolder names.
     FOLDER_CLASSES: Optional[Tuple[str, ...]] = None
+    _LABEL_FIX = ('fix the annotation file, or num_classes in the dataset '
+                  'config')
 
     def __init__(self,
                  data_root: str = '',
@@ -213,25 +226,24 @@ class ImageFolderDataset(BaseDataset):
                 "ann_file='' to read class subfolders.")
         limit = self._label_limit()
         samples = []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for line_no, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                fields = line.strip().rsplit(maxsplit=1)
-                if len(fields) != 2 or not fields[1].lstrip('-').isdigit():
-                    raise ValueError(
-                        f'{self.ann_file}, line {line_no}: expected '
-                        f'"relative/path label" with an integer label, got '
-                        f'{line.strip()!r}.')
+        for line_no, line in enumerate(_read_lines(self.ann_file), start=1):
+            if not line.strip():
+                continue
+            fields = line.strip().rsplit(maxsplit=1)
+            try:
                 path, label = fields[0], int(fields[1])
-                if label < 0 or (limit is not None and label >= limit):
-                    allowed = (f'[0, {limit})'
-                               if limit is not None else 'non-negative')
-                    raise ValueError(
-                        f'{self.ann_file}, line {line_no}: label {label} of '
-                        f'{path} is outside {allowed}; fix the annotation or '
-                        'set num_classes in the dataset config.')
-                samples.append((osp.join(self.image_dir, path), label))
+            except (IndexError, ValueError):
+                raise ValueError(
+                    f'{self.ann_file}, line {line_no}: expected '
+                    '"relative/path label" with an integer label, got '
+                    f'{line.strip()!r}.') from None
+            if label < 0 or (limit is not None and label >= limit):
+                allowed = (f'[0, {limit})'
+                           if limit is not None else 'non-negative')
+                raise ValueError(
+                    f'{self.ann_file}, line {line_no}: label {label} of '
+                    f'{path} is outside {allowed}; {self._LABEL_FIX}.')
+            samples.append((osp.join(self.image_dir, path), label))
         return samples
 
 
@@ -258,6 +270,8 @@ class ImageNetDataset(ImageFolderDataset):
     METAINFO = dict(classes=IMAGENET_CLASSES)
     # Folders are named by WordNet id; metainfo keeps the readable names.
     FOLDER_CLASSES = IMAGENET_WNIDS
+    _LABEL_FIX = ('fix the annotation file: ImageNet-1k labels are 0..999 '
+                  '(use ImageFolderDataset for other label sets)')
 
     def __init__(self,
                  data_root: str = '',

@@ -52,13 +52,15 @@ def test_annotation_label_outside_num_classes(tmp_path):
 def test_imagenet_labels_limited_to_1000(tmp_path):
     write_lines(str(tmp_path / 'meta/train.txt'), ['x/a.JPEG 1000'])
     (tmp_path / 'train').mkdir()
-    with pytest.raises(ValueError, match=r'line 1: label 1000 .*\[0, 1000\)'):
+    with pytest.raises(ValueError,
+                       match=r'line 1: label 1000 .*\[0, 1000\).*0\.\.999'):
         ImageNetDataset(
             data_root=str(tmp_path), data_prefix='train',
             ann_file='meta/train.txt')
 
 
-@pytest.mark.parametrize('line', ['a.png', 'a.png cat', 'a.png 1.5'])
+@pytest.mark.parametrize('line',
+                         ['a.png', 'a.png cat', 'a.png 1.5', 'a.png --2'])
 def test_bad_annotation_line(tmp_path, line):
     write_lines(str(tmp_path / 'ann.txt'), ['ok.png 1', line])
     with pytest.raises(ValueError, match='ann.txt, line 2: expected '
@@ -179,3 +181,13 @@ def test_loader_stacks_annotated_images(annotated_image_root):
         ])
     images = torch.stack([dataset[i]['inputs'] for i in range(len(dataset))])
     assert images.shape == (len(written), 3, 16, 16)
+
+
+def test_annotation_file_with_bom_crlf_and_bad_encoding(tmp_path):
+    Image.new('RGB', (3, 3)).save(tmp_path / 'a.png')
+    (tmp_path / 'ann.txt').write_bytes(b'\xef\xbb\xbfa.png 2\r\n')
+    dataset = ImageFolderDataset(data_root=str(tmp_path), ann_file='ann.txt')
+    assert dataset.get_data_info(0)['img_path'] == str(tmp_path / 'a.png')
+    (tmp_path / 'ann.txt').write_bytes(b'\xff\xfea.png 2\n')
+    with pytest.raises(ValueError, match='ann.txt is not UTF-8 text'):
+        ImageFolderDataset(data_root=str(tmp_path), ann_file='ann.txt')

@@ -1,8 +1,8 @@
 """Cropping, resizing and flipping RGB images (``[H, W, C]`` arrays)."""
-from typing import Sequence
+from typing import Sequence, Tuple, Union
 
 import numpy as np
-from mmcv.image.geometric import pillow_interp_codes
+from mmcv.image.geometric import cv2_interp_codes, pillow_interp_codes
 from mmcv.transforms import BaseTransform
 from mmcv.transforms import RandomFlip as MMCVRandomFlip
 from mmcv.transforms import Resize as MMCVResize
@@ -14,24 +14,42 @@ from mmbiggan.registry import TRANSFORMS
 # numpy's global RNG and records ``flip`` / ``flip_direction``.
 TRANSFORMS.register_module(name='RandomFlip', module=MMCVRandomFlip)
 
+_INTERPOLATIONS = {'pillow': pillow_interp_codes, 'cv2': cv2_interp_codes}
+
 
 @TRANSFORMS.register_module()
 class Resize(MMCVResize):
-    """mmcv's ``Resize`` with Pillow as the default backend.
+    """Resize ``img`` to a fixed size, by default as BigGAN does (Pillow,
+    bilinear).
 
     BigGAN's data (BigGAN-PyTorch, MMGeneration's ImageNet configs) is
     resized by Pillow, whose downscaling filters over the whole footprint;
-    OpenCV's bilinear samples only 2x2 pixels and aliases. ``scale`` is
-    ``(width, height)`` or an int for a square; other arguments are mmcv's.
+    OpenCV's bilinear samples only 2x2 pixels and aliases. Updates
+    ``img_shape`` and ``scale_factor``.
+
+    Args:
+        scale (int | tuple[int, int]): Output ``(width, height)``, or the
+            side of a square.
+        interpolation (str): Pillow's ``'nearest'``, ``'bilinear'``,
+            ``'bicubic'``, ``'box'``, ``'lanczos'`` or ``'hamming'``; with
+            cv2, ``'area'`` instead of the last two.
+        backend (str): ``'pillow'``, or ``'cv2'`` for OpenCV's resize.
     """
 
-    def __init__(self, scale, backend: str = 'pillow', **kwargs):
-        interpolation = kwargs.get('interpolation', 'bilinear')
-        if backend == 'pillow' and interpolation not in pillow_interp_codes:
+    def __init__(self,
+                 scale: Union[int, Tuple[int, int]],
+                 interpolation: str = 'bilinear',
+                 backend: str = 'pillow'):
+        filters = _INTERPOLATIONS.get(backend)
+        if filters is None:
+            raise ValueError(f'Resize backend must be one of '
+                             f'{sorted(_INTERPOLATIONS)}, got {backend!r}.')
+        if interpolation not in filters:
             raise ValueError(
                 f'Resize interpolation {interpolation!r} is not one of '
-                f'Pillow\'s {sorted(pillow_interp_codes)}.')
-        super().__init__(scale=scale, backend=backend, **kwargs)
+                f'{backend}\'s {sorted(filters)}.')
+        super().__init__(
+            scale=scale, backend=backend, interpolation=interpolation)
 
 
 class _LongEdgeCrop(BaseTransform):
