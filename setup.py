@@ -16,6 +16,7 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmbiggan', 'mmbiggan.*']),
+    package_data={'mmbiggan.datasets': ['*.txt']},
     python_requires='>=3.9',
     # torch is not pinned here so GPU users keep their CUDA build; install
     # the wanted torch first (the README pins the CPU wheel).
