@@ -43,18 +43,23 @@ class ConditionalGenerator(nn.Module):
     def _device(self) -> torch.device:
         return next(self.parameters()).device
 
+    def _check_noise(self, noise: torch.Tensor) -> torch.Tensor:
+        if not isinstance(noise, torch.Tensor) or noise.dim() != 2 or \
+                noise.shape[1] != self.noise_size:
+            got = tuple(noise.shape) if isinstance(
+                noise, torch.Tensor) else type(noise).__name__
+            raise ValueError(f'noise must have shape [N, {self.noise_size}],'
+                             f' got {got}.')
+        return noise.to(self._device())
+
     def _noise_batch(self, noise: InputSpec, num_batches: int,
                      truncation: Optional[float]) -> torch.Tensor:
         if isinstance(noise, torch.Tensor):
-            if noise.dim() != 2 or noise.shape[1] != self.noise_size:
-                raise ValueError(
-                    f'noise must have shape [N, {self.noise_size}], got '
-                    f'{tuple(noise.shape)}.')
-            return noise.to(self._device())
+            return self._check_noise(noise)
         if num_batches <= 0:
             raise ValueError('Give a noise tensor or num_batches > 0.')
         if callable(noise):
-            return noise((num_batches, self.noise_size)).to(self._device())
+            return self._check_noise(noise((num_batches, self.noise_size)))
         if noise is not None:
             raise TypeError('noise must be a tensor, a callable or None, got '
                             f'{type(noise).__name__}.')
@@ -70,14 +75,24 @@ class ConditionalGenerator(nn.Module):
             return None
         if isinstance(label, torch.Tensor):
             label = label.to(self._device())
-            if use_outside_embedding:
+            shared_embedding = getattr(self, 'shared_embedding', None)
+            if use_outside_embedding and shared_embedding is not None:
+                dim = shared_embedding.embedding_dim
+                if not label.is_floating_point() or label.dim() != 2 or \
+                        label.shape[1] != dim:
+                    raise ValueError(
+                        'With use_outside_embedding the label is the class '
+                        f'embedding: a float tensor [N, {dim}], got '
+                        f'{label.dtype} {tuple(label.shape)}.')
                 return label
             if not label.is_floating_point():
                 if label.dim() != 1:
                     raise ValueError('Integer labels must have shape [N], '
                                      f'got {tuple(label.shape)}.')
-                # Checked outside training only: the check syncs the device.
-                if not self.training and label.numel() and (
+                # On accelerators the check syncs the device, so it is left
+                # out of training steps there.
+                if (not self.training or label.device.type == 'cpu') and \
+                        label.numel() and (
                         int(label.min()) < 0
                         or int(label.max()) >= self.num_classes):
                     bad = label[(label < 0) | (label >= self.num_classes)]
@@ -88,7 +103,8 @@ class ConditionalGenerator(nn.Module):
         if num_batches <= 0:
             raise ValueError('Give a label tensor or num_batches > 0.')
         if callable(label):
-            return label((num_batches, )).to(self._device())
+            return self._label_batch(
+                label((num_batches, )), num_batches, use_outside_embedding)
         if label is not None:
             raise TypeError('label must be a tensor, a callable or None, got '
                             f'{type(label).__name__}.')
@@ -145,16 +161,18 @@ def check_norm_cfg(norm_cfg: Optional[dict]):
             f'Only batch norm (type "BN") is supported, got {norm_cfg}.')
 
 
-def resolve_block_type(blocks_cfg: dict):
-    """The block class named by ``blocks_cfg['type']`` and the remaining
-    block arguments."""
+def resolve_block_type(blocks_cfg: dict, cfg_name: str = 'blocks_cfg'):
+    """The module class named by ``blocks_cfg['type']`` (a registered name
+    or a class) and the remaining arguments; ``cfg_name`` names the
+    argument in errors."""
     from mmbiggan.registry import MODELS
     block_type = blocks_cfg.get('type')
     if isinstance(block_type, str):
         block_type = MODELS.get(block_type)
     if block_type is None:
-        raise KeyError(f'Unknown block type {blocks_cfg.get("type")!r} in '
-                       'blocks_cfg.')
+        raise KeyError(f'Unknown module type {blocks_cfg.get("type")!r} in '
+                       f'{cfg_name}; use a type registered in '
+                       'mmbiggan.registry.MODELS.')
     return block_type, {k: v for k, v in blocks_cfg.items() if k != 'type'}
 
 

@@ -365,4 +365,3 @@ def projection_head(disc: nn.Module, x: torch.Tensor,
                              'the labels.')
         out = out + torch.sum(disc.proj_y(label) * h, dim=1, keepdim=True)
     return out
-

@@ -205,10 +205,14 @@ class BigGANDeepGenerator(ConditionalGenerator):
             else:
                 x = block(x, cond, truncation)
         x = self.out_activation(self.out_bn(x, truncation=truncation))
-        x = self.out_conv(x)
-        if x.shape[1] != self.out_channels:
-            x = x[:, :self.out_channels]
-        return torch.tanh(x)
+        # Only the kept channels are computed (the dropped ones would cost
+        # the largest convolution of the network); the spectral norm still
+        # spans all of them.
+        weight = self.out_conv.normalized_weight()[:self.out_channels]
+        bias = self.out_conv.bias
+        if bias is not None:
+            bias = bias[:self.out_channels]
+        return torch.tanh(self.out_conv._conv_forward(x, weight, bias))
 
 
 @MODELS.register_module()

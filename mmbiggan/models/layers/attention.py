@@ -5,9 +5,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmbiggan.registry import MODELS
 from .spectral_norm import SNConv2d
 
 
+@MODELS.register_module()
 class SelfAttentionBlock(nn.Module):
     """Non-local block with max-pooled keys and values and a learned gain.
 

@@ -1,4 +1,5 @@
-"""Residual blocks of BigGAN and BigGAN-Deep.
+"""Residual blocks of BigGAN and BigGAN-Deep, and the SNGAN / SAGAN blocks
+that are BigGAN's with SNGAN's conditioning and pre-activation.
 
 Every block is registered so ``blocks_cfg=dict(type=...)`` in a generator or
 discriminator config can swap it; the architecture passes the arguments
@@ -24,19 +25,29 @@ class _GenBlockBase(nn.Module):
     """Holds what generator blocks share: the activation, the upsampling and
     a factory of class-conditional batch norms."""
 
-    def __init__(self, cond_dim: int, num_classes: int, act_cfg: dict,
-                 upsample: bool, bn_eps: float, num_bn_stats: int,
-                 sn_cfg: Optional[dict], sync_bn: bool):
+    def __init__(self,
+                 cond_dim: int,
+                 num_classes: int,
+                 act_cfg: dict,
+                 upsample: bool,
+                 bn_eps: float,
+                 num_bn_stats: int,
+                 sn_cfg: Optional[dict],
+                 sync_bn: bool,
+                 bn_options: Optional[dict] = None):
         super().__init__()
         self.activation = build_activation_layer(act_cfg)
         self.upsample = upsample
+        # BigGAN-PyTorch normalizes the condition projections but keeps
+        # per-class tables (no shared embedding) plain.
         self._bn_kwargs = dict(
             cond_dim=cond_dim,
             num_classes=num_classes,
             eps=bn_eps,
             num_stats=num_bn_stats,
-            sn_cfg=sn_cfg,
+            sn_cfg=sn_cfg if cond_dim else None,
             sync_stats=sync_bn)
+        self._bn_kwargs.update(bn_options or {})
 
     def _make_bn(self, channels: int) -> ConditionalBatchNorm2d:
         return ConditionalBatchNorm2d(channels, **self._bn_kwargs)
@@ -61,6 +72,9 @@ class BigGANGenResBlock(_GenBlockBase):
         bn_eps (float): Batch-norm epsilon.
         num_bn_stats (int): Rows of per-truncation BN statistics.
         sync_bn (bool): Synchronize batch statistics across processes.
+        bn_options (dict, optional): Further arguments of the two
+            :class:`ConditionalBatchNorm2d` (SNGAN's variants, see
+            :class:`SNGANGenResBlock`).
 
     Shapes: ``x`` ``[N, in, H, W]``, condition ``[N, cond_dim]`` or labels
     ``[N]`` -> ``[N, out, 2H, 2W]`` (``[N, out, H, W]`` without upsample).
@@ -76,9 +90,10 @@ class BigGANGenResBlock(_GenBlockBase):
                  sn_cfg: Optional[dict] = None,
                  bn_eps: float = 1e-5,
                  num_bn_stats: int = 1,
-                 sync_bn: bool = False):
+                 sync_bn: bool = False,
+                 bn_options: Optional[dict] = None):
         super().__init__(cond_dim, num_classes, act_cfg, upsample, bn_eps,
-                         num_bn_stats, sn_cfg, sync_bn)
+                         num_bn_stats, sn_cfg, sync_bn, bn_options)
         self.bn1 = self._make_bn(in_channels)
         self.conv1 = SNConv2d(
             in_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
@@ -282,3 +297,124 @@ class BigGANDeepDiscResBlock(nn.Module):
         if self.downsample:
             h = F.avg_pool2d(h, 2)
         return self.conv4(h) + self.shortcut(x)
+
+
+@MODELS.register_module()
+class SNGANGenResBlock(BigGANGenResBlock):
+    """SNGAN / SAGAN generator block (MMGeneration's ``SNGANGenResBlock``).
+
+    The layers and their order are those of :class:`BigGANGenResBlock`
+    (``BN-act-up-conv3x3-BN-act-conv3x3`` plus ``up-conv1x1``, convolutions
+    with bias); only the batch norms differ: they are conditioned on
+    per-class gain and bias tables as in SNGAN, PyTorch-StudioGAN and
+    MMGeneration.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        num_classes (int): Classes of the per-class tables; 0 gives
+            unconditional batch norms with a learned affine.
+        upsample (bool): Double the resolution (nearest neighbour).
+        act_cfg (dict): Activation config (mmcv).
+        sn_cfg (dict, optional): Spectral norm of the convolutions.
+        embedding_sn_cfg (dict, optional): Spectral norm of the per-class
+            tables.
+        bn_eps (float): Batch-norm epsilon (1e-4 in SNGAN and StudioGAN).
+        sync_bn (bool): Synchronize batch statistics across processes.
+        residual_gain (bool): Gain ``1 + table(y)`` (MMGeneration's
+            ``'BigGAN'`` and ``'studio'`` inits) or ``table(y)`` (its
+            ``'sngan'`` and ``'sagan'`` inits).
+        use_norm_affine (bool): Learn a per-channel affine before the
+            class-conditional one.
+
+    Shapes: ``x`` ``[N, in, H, W]``, labels ``[N]`` (int) or ``[N,
+    num_classes]`` (float) -> ``[N, out, 2H, 2W]``.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 num_classes: int = 0,
+                 upsample: bool = True,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None,
+                 embedding_sn_cfg: Optional[dict] = None,
+                 bn_eps: float = 1e-4,
+                 sync_bn: bool = False,
+                 residual_gain: bool = True,
+                 use_norm_affine: bool = False):
+        super().__init__(
+            in_channels,
+            out_channels,
+            num_classes=num_classes,
+            upsample=upsample,
+            act_cfg=act_cfg,
+            sn_cfg=sn_cfg,
+            bn_eps=bn_eps,
+            sync_bn=sync_bn,
+            bn_options=dict(
+                sn_cfg=embedding_sn_cfg,
+                residual_gain=residual_gain,
+                norm_affine=use_norm_affine))
+
+
+@MODELS.register_module()
+class SNGANDiscHeadResBlock(BigGANDiscResBlock):
+    """First block of the SNGAN / SAGAN projection discriminator
+    (MMGeneration's ``SNGANDiscHeadResBlock``): :class:`BigGANDiscResBlock`
+    as a head block that always downsamples, ``conv3x3-act-conv3x3-avgpool``
+    plus ``avgpool-conv1x1``.
+
+    Shapes: ``[N, in, H, W] -> [N, out, H/2, W/2]``.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None):
+        super().__init__(
+            in_channels,
+            out_channels,
+            downsample=True,
+            is_head_block=True,
+            act_cfg=act_cfg,
+            sn_cfg=sn_cfg)
+
+
+@MODELS.register_module()
+class SNGANDiscResBlock(BigGANDiscResBlock):
+    """Later blocks of the SNGAN / SAGAN projection discriminator
+    (MMGeneration's ``SNGANDiscResBlock``): :class:`BigGANDiscResBlock`
+    whose pre-activation is the configured activation rather than a fixed
+    ReLU, ``act-conv3x3-act-conv3x3-[avgpool]`` plus ``conv1x1-[avgpool]``
+    when channels change or it downsamples.
+
+    An in-place activation (``act_cfg=dict(type='ReLU', inplace=True)``)
+    also rewrites the block input that feeds the shortcut, exactly as in
+    MMGeneration, whose ``wReLUinplace`` checkpoints were trained that way.
+
+    Shapes: ``[N, in, H, W] -> [N, out, H/2, W/2]`` (``H, W`` without
+    downsample).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 downsample: bool = False,
+                 act_cfg: dict = dict(type='ReLU'),
+                 sn_cfg: Optional[dict] = None):
+        super().__init__(
+            in_channels,
+            out_channels,
+            downsample=downsample,
+            is_head_block=False,
+            act_cfg=act_cfg,
+            sn_cfg=sn_cfg)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.activation(x)
+        h = self.conv2(self.activation(self.conv1(h)))
+        if self.downsample:
+            h = F.avg_pool2d(h, 2)
+        return h + self.shortcut(x)

@@ -40,8 +40,14 @@ class ConditionalBatchNorm2d(nn.Module):
       bias-free (spectrally normalized) linear maps of a condition vector
       ``c`` ``[N, cond_dim]`` (shared class embedding and noise chunk).
     * ``num_classes > 0``: the same with per-class embedding tables indexed
-      by int labels ``[N]`` (BigGAN-PyTorch without shared embedding).
+      by int labels ``[N]`` or mixed by float class vectors ``[N,
+      num_classes]`` (BigGAN-PyTorch without shared embedding, SNGAN).
     * neither: an ordinary learnable per-channel ``weight`` and ``bias``.
+
+    SNGAN's variants: ``residual_gain=False`` takes the gain as is
+    (``gain = gain(c)``, tables initialized to ones), and ``norm_affine``
+    adds an ordinary per-channel affine (``norm_weight``, ``norm_bias``)
+    between the normalization and the conditional affine.
 
     Statistics are ``running_mean``/``running_var`` of shape ``[C]``, or
     ``[num_stats, C]`` for generators converted from pytorch-pretrained-biggan,
@@ -57,9 +63,15 @@ class ConditionalBatchNorm2d(nn.Module):
         eps (float): Added to the variance.
         momentum (float): Running statistics update rate.
         num_stats (int): Rows of statistics, 1 for ordinary batch norm.
-        sn_cfg (dict, optional): Spectral norm of the condition projections.
+        sn_cfg (dict, optional): Spectral norm of the condition maps (the
+            projections or the per-class tables).
         sync_stats (bool): Average batch statistics over all processes when
             ``torch.distributed`` is initialized (SyncBN).
+        residual_gain (bool): Conditional gain ``1 + gain(c)`` (BigGAN) or
+            ``gain(c)``.
+        norm_affine (bool): Also learn a per-channel affine before the
+            conditional one (MMGeneration's ``use_norm_affine``); an
+            unconditional batch norm always has its affine.
 
     Shapes: ``x`` ``[N, C, H, W]`` -> ``[N, C, H, W]``.
     """
@@ -72,32 +84,48 @@ class ConditionalBatchNorm2d(nn.Module):
                  momentum: float = 0.1,
                  num_stats: int = 1,
                  sn_cfg: Optional[dict] = None,
-                 sync_stats: bool = False):
+                 sync_stats: bool = False,
+                 residual_gain: bool = True,
+                 norm_affine: bool = False):
         super().__init__()
         if cond_dim and num_classes:
             raise ValueError('Give cond_dim (projected condition vector) or '
                              'num_classes (per-class tables), not both.')
         if num_stats < 1:
             raise ValueError(f'num_stats must be >= 1, got {num_stats}.')
+        if num_classes and not residual_gain and sn_cfg is not None:
+            raise ValueError('residual_gain=False starts the bias table at '
+                             'zero, which spectral norm cannot normalize '
+                             '(0 / 0); give sn_cfg=None or residual_gain='
+                             'True.')
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.num_stats = num_stats
         self.sync_stats = sync_stats
         self.conditional = bool(cond_dim or num_classes)
+        self.residual_gain = residual_gain
         if cond_dim:
             self.gain = SNLinear(
                 cond_dim, num_features, bias=False, sn_cfg=sn_cfg)
             self.bias = SNLinear(
                 cond_dim, num_features, bias=False, sn_cfg=sn_cfg)
         elif num_classes:
-            self.gain = SNEmbedding(num_classes, num_features)
-            self.bias = SNEmbedding(num_classes, num_features)
+            self.gain = SNEmbedding(num_classes, num_features, sn_cfg=sn_cfg)
+            self.bias = SNEmbedding(num_classes, num_features, sn_cfg=sn_cfg)
+            if not residual_gain:
+                nn.init.ones_(self.gain.weight)
+                nn.init.zeros_(self.bias.weight)
         else:
             self.weight = nn.Parameter(torch.ones(num_features))
             self.bias = nn.Parameter(torch.zeros(num_features))
-        stats_shape = (num_features, ) if num_stats == 1 else (num_stats,
-                                                                num_features)
+        if norm_affine and self.conditional:
+            self.norm_weight = nn.Parameter(torch.ones(num_features))
+            self.norm_bias = nn.Parameter(torch.zeros(num_features))
+        else:
+            self.norm_weight = self.norm_bias = None
+        stats_shape = (num_features, ) if num_stats == 1 else (
+            num_stats, num_features)
         self.register_buffer('running_mean', torch.zeros(stats_shape))
         self.register_buffer('running_var', torch.ones(stats_shape))
 
@@ -133,7 +161,8 @@ class ConditionalBatchNorm2d(nn.Module):
         if cond is None:
             raise ValueError('This batch norm is class-conditional: pass the '
                              'condition (labels or condition vector).')
-        return 1 + self.gain(cond), self.bias(cond)
+        gain = self.gain(cond)
+        return (1 + gain if self.residual_gain else gain), self.bias(cond)
 
     def _normalize_synced(self, x: torch.Tensor,
                           truncation: Optional[float]) -> torch.Tensor:
@@ -152,8 +181,12 @@ class ConditionalBatchNorm2d(nn.Module):
             running_mean.lerp_(mean.detach(), self.momentum)
             running_var.lerp_(var.detach() * total / (total - 1).clamp_min(1),
                               self.momentum)
-        return (x - mean.view(1, -1, 1, 1)) * torch.rsqrt(
+        out = (x - mean.view(1, -1, 1, 1)) * torch.rsqrt(
             var.view(1, -1, 1, 1) + self.eps)
+        if self.norm_weight is not None:
+            out = out * self.norm_weight.view(1, -1, 1, 1) + \
+                self.norm_bias.view(1, -1, 1, 1)
+        return out
 
     def forward(self,
                 x: torch.Tensor,
@@ -166,15 +199,22 @@ class ConditionalBatchNorm2d(nn.Module):
                 out = self._normalize_synced(x, truncation)
             else:
                 running_mean, running_var = self._stats_to_update(truncation)
-                out = F.batch_norm(x, running_mean, running_var, None, None,
-                                   True, self.momentum, self.eps)
+                out = F.batch_norm(x, running_mean, running_var,
+                                   self.norm_weight, self.norm_bias, True,
+                                   self.momentum, self.eps)
             if gain.dim() == 1:
                 return out * gain.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
             return out * gain[:, :, None, None] + bias[:, :, None, None]
         # Eval: fold statistics and affine into one scale and shift.
         mean, var = self._stored_stats(truncation)
-        scale = gain * torch.rsqrt(var + self.eps)
-        shift = bias - mean * scale
+        inv_std = torch.rsqrt(var + self.eps)
+        if self.norm_weight is None:
+            scale = gain * inv_std
+            shift = bias - mean * scale
+        else:
+            inv_std = inv_std * self.norm_weight
+            scale = gain * inv_std
+            shift = bias + gain * (self.norm_bias - mean * inv_std)
         if scale.dim() == 1:
             scale, shift = scale.view(1, -1, 1, 1), shift.view(1, -1, 1, 1)
         else:

@@ -143,7 +143,10 @@ class SpectralNorm(nn.Module):
         """Bring the stored vectors near the top singular pair of
         ``weight`` with ``num_iters`` power iterations (as
         ``torch.nn.utils.parametrizations.spectral_norm`` does when it is
-        registered), so a fresh model starts with a usable sigma."""
+        registered), so a fresh model starts with a usable sigma. Weights
+        on the meta device have no values to iterate on and are skipped."""
+        if weight.is_meta:
+            return
         matrix = weight.reshape(weight.shape[0], -1)
         if self.style == 'torch':
             for _ in range(num_iters):
