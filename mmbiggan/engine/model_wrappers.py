@@ -1,9 +1,12 @@
 """DistributedDataParallel for GANs, on GPUs and on CPUs."""
+import inspect
 from contextlib import ExitStack, contextmanager
 
 import torch.nn as nn
 from mmengine.device import get_device
-from mmengine.model import MMSeparateDistributedDataParallel
+from mmengine.model import (MMDistributedDataParallel,
+                            MMSeparateDistributedDataParallel)
+from torch.nn.parallel import DistributedDataParallel
 
 from mmbiggan.registry import MODEL_WRAPPERS
 
@@ -33,14 +36,23 @@ class SeparateDistributedDataParallel(MMSeparateDistributedDataParallel):
                  broadcast_buffers: bool = False,
                  find_unused_parameters: bool = False,
                  **kwargs):
-        if get_device() == 'cpu':
+        # Not MMSeparateDistributedDataParallel.__init__: it hands CPU
+        # modules the device ids and uses DDP's deprecated argument name.
+        nn.Module.__init__(self)
+        self.module = module
+        device = get_device()
+        if device == 'cpu':
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
-        super().__init__(
-            module,
-            broadcast_buffers=broadcast_buffers,
-            find_unused_parameters=find_unused_parameters,
-            **kwargs)
+        kwargs.update(_buffer_sync_args(broadcast_buffers))
+        for name, child in module.named_children():
+            child = child.to(device)
+            if any(p.requires_grad for p in child.parameters()):
+                child = MMDistributedDataParallel(
+                    module=child,
+                    find_unused_parameters=find_unused_parameters,
+                    **kwargs)
+            module._modules[name] = child
 
     @contextmanager
     def no_sync(self):
@@ -50,3 +62,13 @@ class SeparateDistributedDataParallel(MMSeparateDistributedDataParallel):
                 if hasattr(child, 'no_sync'):
                     stack.enter_context(child.no_sync())
             yield
+
+
+def _buffer_sync_args(sync: bool) -> dict:
+    """DDP's switch for broadcasting buffers at every forward, under the
+    name this torch version uses (``broadcast_buffers`` is deprecated in
+    favour of ``forward_sync_buffers``)."""
+    params = inspect.signature(DistributedDataParallel.__init__).parameters
+    if 'forward_sync_buffers' in params:
+        return dict(forward_sync_buffers=sync)
+    return dict(broadcast_buffers=sync)

@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 from mmengine.optim import (DefaultOptimWrapperConstructor, OptimWrapper,
                             OptimWrapperDict)
+from mmengine.registry import DefaultScope
 
 from mmbiggan.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 
@@ -96,8 +97,11 @@ class MultiOptimWrapperConstructor:
                      f'; it has {modules}.'))
             cfg = dict(cfg)
             paramwise_cfg = cfg.pop('paramwise_cfg', None)
-            wrappers[name] = DefaultOptimWrapperConstructor(
-                cfg, paramwise_cfg)(network)
+            # mmbiggan's wrappers (AutocastOptimWrapper) also without a
+            # Runner setting the scope.
+            with DefaultScope.overwrite_default_scope('mmbiggan'):
+                wrappers[name] = DefaultOptimWrapperConstructor(
+                    cfg, paramwise_cfg)(network)
         return GANOptimWrapperDict(**wrappers)
 
 

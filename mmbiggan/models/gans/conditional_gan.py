@@ -41,6 +41,14 @@ def check_ema_config(ema_config: dict) -> dict:
     return cfg
 
 
+def build_network(cfg: Union[dict, nn.Module],
+                  default_args: Optional[dict]) -> nn.Module:
+    """A network from its config, or the module itself."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    return MODELS.build(cfg, default_args=default_args)
+
+
 def set_requires_grad(module: nn.Module, flag: bool):
     for param in module.parameters():
         param.requires_grad_(flag)
@@ -64,9 +72,10 @@ class BigGAN(BaseModel):
     followed by the EMA step.
 
     Args:
-        generator (dict): Generator config (``BigGANGenerator``, ...).
-        discriminator (dict, optional): Discriminator config; None for a
-            sampling-only model (converted generators).
+        generator (dict | nn.Module): Generator config
+            (``BigGANGenerator``, ...) or module.
+        discriminator (dict | nn.Module, optional): Discriminator config or
+            module; None for a sampling-only model (converted generators).
         gan_loss (dict, optional): :class:`GANLoss` config.
         data_preprocessor (dict | nn.Module): Defaults to
             :class:`GANDataPreprocessor`.
@@ -91,8 +100,8 @@ class BigGAN(BaseModel):
     """
 
     def __init__(self,
-                 generator: dict,
-                 discriminator: Optional[dict] = None,
+                 generator: Union[dict, nn.Module],
+                 discriminator: Union[dict, nn.Module, None] = None,
                  gan_loss: Optional[dict] = dict(
                      type='GANLoss', gan_type='hinge'),
                  data_preprocessor: Union[dict, nn.Module] = dict(
@@ -118,9 +127,9 @@ class BigGAN(BaseModel):
                              f'{sample_model!r}.')
         default_args = None if num_classes is None else dict(
             num_classes=num_classes)
-        self.generator = MODELS.build(generator, default_args=default_args)
-        self.discriminator = None if discriminator is None else MODELS.build(
-            discriminator, default_args=default_args)
+        self.generator = build_network(generator, default_args)
+        self.discriminator = None if discriminator is None else \
+            build_network(discriminator, default_args)
         self.gan_loss = None if gan_loss is None else MODELS.build(gan_loss)
         self.ortho_reg = None if ortho_reg is None else MODELS.build(
             ortho_reg)

@@ -32,7 +32,7 @@ class OrthogonalRegularization(nn.Module):
     BigGAN-PyTorch's ``utils.ortho`` adds to ``W.grad``; the paper's
     ``beta * ||.||_F^2`` would give twice that. Written as a loss it goes
     through loss scaling under mixed precision like every other term, and
-    it is computed in float32.
+    it is computed in float32 (or the weights' higher precision).
 
     Args:
         loss_weight (float): ``strength`` of BigGAN-PyTorch (``G_ortho``);
@@ -50,12 +50,13 @@ class OrthogonalRegularization(nn.Module):
         return f'loss_weight={self.loss_weight}'
 
     def forward(self, module: nn.Module) -> torch.Tensor:
-        """The penalty (0-d float32 tensor) of ``module``'s weights."""
+        """The penalty (0-d tensor, at least float32) of ``module``'s weights."""
         terms = []
         for param in ortho_reg_parameters(module):
             # Autocast would run the Gram matrix in half precision.
             with torch.autocast(param.device.type, enabled=False):
-                w = param.float().reshape(param.shape[0], -1)
+                w = param.to(torch.promote_types(param.dtype, torch.float32))
+                w = w.reshape(param.shape[0], -1)
                 gram = w @ w.t()
                 off_diagonal = gram - torch.diag_embed(torch.diagonal(gram))
                 terms.append(off_diagonal.square().sum())
