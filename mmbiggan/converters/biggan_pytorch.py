@@ -22,9 +22,9 @@ import torch
 
 from mmbiggan.models.architectures.biggan import (biggan_discriminator_arch,
                                                   biggan_generator_arch)
-from mmbiggan.utils.checkpoint import CheckpointError
+from mmbiggan.utils.checkpoint import CheckpointError, load_checkpoint_file
 from .conversion import (Conversion, ConvertedNetwork, check_finite,
-                         load_source_file, verify_network)
+                         verify_network)
 
 SOURCE_FORMAT = 'BigGAN-PyTorch'
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _files_in_folder(folder: str, name_suffix: str) -> Dict[str, str]:
 def load_run_state(path: str) -> dict:
     """``state_dict.pth``: counters and the training ``config``. Its config
     pickles ``torch.nn.ReLU`` modules, the one class allowed here."""
-    state = load_source_file(path, allowed_globals=[torch.nn.ReLU])
+    state = load_checkpoint_file(path, allowed_globals=[torch.nn.ReLU])
     if not isinstance(state, dict) or not isinstance(
             state.get('config'), dict):
         raise CheckpointError(
@@ -146,7 +146,7 @@ def load_run_state(path: str) -> dict:
 def load_weights(path: str) -> 'OrderedDict[str, torch.Tensor]':
     """A BigGAN-PyTorch G/D state dict (``module.`` prefixes of a parallel
     wrapper removed)."""
-    state_dict = load_source_file(path)
+    state_dict = load_checkpoint_file(path)
     if not isinstance(state_dict, dict) or not state_dict or not all(
             isinstance(k, str) and torch.is_tensor(v)
             for k, v in state_dict.items()):

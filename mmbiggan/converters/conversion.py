@@ -15,8 +15,7 @@ from unittest import mock
 
 import torch
 
-from mmbiggan.utils.checkpoint import (CheckpointError, load_checkpoint_file,
-                                       save_checkpoint_atomic)
+from mmbiggan.utils.checkpoint import CheckpointError, save_checkpoint_atomic
 
 NETWORKS = ('generator', 'generator_ema', 'discriminator')
 
@@ -202,23 +201,6 @@ def short_list(items: List[str], limit: int = 10) -> str:
     if len(items) > limit:
         shown += f', ... ({len(items) - limit} more)'
     return shown
-
-
-def load_source_file(path: str, allowed_globals=()) -> object:
-    """Load a source checkpoint with ``weights_only=True``, first telling
-    a file that is no PyTorch checkpoint at all (text, an image, ...) from
-    one holding disallowed objects."""
-    if osp.isfile(path) and osp.getsize(path) > 0:
-        with open(path, 'rb') as f:
-            head = f.read(2)
-        # torch.save writes a zip archive (a truncated one still starts with
-        # its first entry), or, in the legacy format, a pickle starting with
-        # the PROTO opcode.
-        if head != b'PK' and head[:1] != b'\x80':
-            raise CheckpointError(
-                f'{path} is not a PyTorch checkpoint (neither a zip archive '
-                'nor a pickle); give the file torch.save wrote.')
-    return load_checkpoint_file(path, allowed_globals=allowed_globals)
 
 
 def check_finite(state_dict: dict, source: str):

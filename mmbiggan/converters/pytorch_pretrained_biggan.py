@@ -29,9 +29,9 @@ from typing import List, Optional, Tuple
 import torch
 
 from mmbiggan.models.architectures.biggan import biggan_generator_arch
-from mmbiggan.utils.checkpoint import CheckpointError
+from mmbiggan.utils.checkpoint import CheckpointError, load_checkpoint_file
 from .conversion import (Conversion, ConvertedNetwork, check_finite,
-                         load_source_file, verify_network)
+                         verify_network)
 
 SOURCE_FORMAT = 'pytorch-pretrained-biggan'
 WEIGHTS_NAME = 'pytorch_model.bin'
@@ -111,7 +111,7 @@ def load_config(path: str) -> dict:
 
 
 def load_weights(path: str) -> 'OrderedDict[str, torch.Tensor]':
-    state_dict = load_source_file(path)
+    state_dict = load_checkpoint_file(path)
     if not isinstance(state_dict, dict) or not all(
             isinstance(k, str) and torch.is_tensor(v)
             for k, v in state_dict.items()):

@@ -38,6 +38,14 @@ def load_checkpoint_file(path: str,
     if osp.getsize(path) == 0:
         raise CheckpointError(f'{path} is empty (an interrupted save?); use '
                               'an earlier checkpoint.')
+    with open(path, 'rb') as f:
+        head = f.read(2)
+    # torch.save writes a zip archive (a truncated one still starts with its
+    # first entry) or, in the legacy format, a pickle opening with PROTO.
+    if head != b'PK' and head[:1] != b'\x80':
+        raise CheckpointError(
+            f'{path} is not a PyTorch checkpoint (neither a zip archive nor '
+            'a pickle); give the file torch.save wrote.')
     try:
         with torch.serialization.safe_globals(list(allowed_globals)):
             return torch.load(path, map_location=map_location,
