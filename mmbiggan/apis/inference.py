@@ -5,7 +5,7 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmbiggan.utils.checkpoint import (check_state_dict, extract_state_dict,
@@ -49,6 +49,30 @@ def check_device(device: Union[str, torch.device]) -> torch.device:
     return device
 
 
+def build_model(model_cfg, on_meta: bool = False) -> nn.Module:
+    """Build a model config in the current scope; ``on_meta`` builds it on
+    the meta device (no memory, no initialization), for loading weights
+    with ``assign=True``."""
+    from mmbiggan.registry import MODELS
+    if on_meta:
+        with torch.device('meta'):
+            return MODELS.build(model_cfg)
+    return MODELS.build(model_cfg)
+
+
+def _has_meta_tensors(model: nn.Module) -> bool:
+    """Whether anything in ``model`` still lives on the meta device after
+    loading (tensors a checkpoint does not hold)."""
+    for module in model.modules():
+        for value in module.__dict__.values():
+            if torch.is_tensor(value) and value.is_meta:
+                return True
+        if any(t.is_meta for t in module.parameters(recurse=False)) or any(
+                t.is_meta for t in module.buffers(recurse=False)):
+            return True
+    return False
+
+
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device, None] = None,
@@ -64,19 +88,21 @@ def init_model(config: Union[str, Config],
         nn.Module: The model in eval mode on ``device`` (cuda if available
         by default), with the config attached as ``model.cfg``.
     """
-    from mmbiggan.registry import MODELS
+    device = check_device(device if device is not None else default_device())
     config = load_config(config, cfg_options)
     init_default_scope(config.get('default_scope', 'mmbiggan'))
-    model_cfg = config.model
-    if isinstance(model_cfg, (dict, ConfigDict)):
-        # Pretrained weights come from ``checkpoint``; don't load twice.
-        model_cfg = model_cfg.copy()
-    model = MODELS.build(model_cfg)
-    if checkpoint is not None:
+    if checkpoint is None:
+        model = build_model(config.model)
+    else:
         state_dict = extract_state_dict(load_checkpoint_file(checkpoint))
+        model = build_model(config.model, on_meta=True)
         check_state_dict(model, state_dict, source=checkpoint, strict=strict)
-        model.load_state_dict(state_dict, strict=strict)
+        # The checkpoint supplies every value: assign its tensors instead
+        # of initializing full-size networks first (seconds per network).
+        model.load_state_dict(state_dict, strict=strict, assign=True)
+        if _has_meta_tensors(model):
+            model = build_model(config.model)
+            model.load_state_dict(state_dict, strict=strict)
     model.cfg = config
-    device = check_device(device if device is not None else default_device())
     return model.to(device).eval()
 

@@ -11,7 +11,6 @@ import os.path as osp
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
-from unittest import mock
 
 import torch
 
@@ -141,15 +140,9 @@ def build_network_shapes_only(cfg: dict,
                               device: str = 'meta') -> torch.nn.Module:
     """Build a network to read the keys and shapes of its state dict: on the
     meta device (no memory, no init cost) or, for small networks, on the
-    CPU.
-
-    The spectral-norm vector warm-up of the constructors is skipped: it
-    only changes values.
-    """
-    from mmbiggan.models.layers.spectral_norm import SpectralNorm
+    CPU."""
     from mmbiggan.registry import MODELS
-    with torch.device(device), mock.patch.object(SpectralNorm, 'reset_vectors',
-                                                 lambda *args, **kwargs: None):
+    with torch.device(device):
         try:
             return MODELS.build(dict(cfg))
         except (KeyError, TypeError, ValueError) as err:
