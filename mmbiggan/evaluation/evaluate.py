@@ -1,0 +1,110 @@
+"""Evaluating a generator: sample images from a seed, run the Inception
+networks of the metrics once per batch, and gather the results of all
+ranks. The validation loop during training and ``tools/test.py`` both run
+this function."""
+import math
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmengine.dist import get_dist_info
+from mmengine.evaluator import Evaluator
+from mmengine.logging import print_log
+
+from mmbiggan.apis.sampling import draw_inputs, iter_samples
+
+from .inception import images_to_inception_input
+from .metrics import GenerativeMetric
+
+
+def shard_indices(num_images: int, rank: int, world_size: int
+                  ) -> torch.Tensor:
+    """The image indices of ``rank``: every ``world_size``-th index,
+    padded by wrapping around to ``ceil(num_images / world_size)`` so all
+    ranks run equal batches, the layout mmengine's ``collect_results``
+    interleaves back into ``0 .. num_images - 1``."""
+    padded = math.ceil(num_images / world_size) * world_size
+    return torch.arange(rank, padded, world_size) % num_images
+
+
+def evaluate_generator(generator: nn.Module,
+                       evaluator: Evaluator,
+                       seed: int = 0,
+                       batch_size: int = 32,
+                       truncation: Optional[float] = None,
+                       real_dataloader=None,
+                       progress: bool = True) -> dict:
+    """Evaluate ``evaluator``'s metrics on images of ``generator``.
+
+    The noise and labels of all ``max(num_images)`` images are drawn on the
+    CPU from ``seed`` (see :func:`draw_inputs`), so the images are the same
+    on any device and number of processes; each rank generates its share
+    (:func:`shard_indices`), each Inception network runs once per batch for
+    all metrics using it, and the metrics gather the outputs in image order.
+    The result equals the single-process result.
+
+    Args:
+        generator (nn.Module): The generator (e.g. from
+            :func:`get_sampling_generator`); its mode is restored after.
+        evaluator (Evaluator): Holds :class:`GenerativeMetric` s.
+        seed (int): Seed of the noise and labels.
+        batch_size (int): Images per generator and Inception batch.
+        truncation (float, optional): Truncation of the noise.
+        real_dataloader: Real images, for an FID without ``inception_pkl``.
+        progress (bool): Show progress bars on rank 0.
+
+    Returns:
+        dict: Metric values, the same on every rank.
+    """
+    metrics = evaluator.metrics
+    for metric in metrics:
+        if not isinstance(metric, GenerativeMetric):
+            raise TypeError(
+                f'{type(metric).__name__} is not a metric of generated '
+                'images; use mmbiggan metrics such as FID and IS.')
+    rank, world_size = get_dist_info()
+    device = next(generator.parameters()).device
+    for metric in metrics:
+        # Leftovers of an interrupted evaluation would be mixed in.
+        metric.results.clear()
+        metric.inception.to(device)
+        if getattr(metric, 'needs_real_images', False):
+            metric.prepare_real_stats(real_dataloader, progress)
+
+    num_images = max(metric.num_images for metric in metrics)
+    noise, labels = draw_inputs(
+        generator, num_images, truncation=truncation, seed=seed)
+    indices = shard_indices(num_images, rank, world_size)
+    if labels is not None:
+        labels = labels[indices]
+    # Metrics sharing an Inception network share its outputs.
+    groups = {}
+    for metric in metrics:
+        groups.setdefault(id(metric.inception),
+                          (metric.inception, []))[1].append(metric)
+
+    show = progress and rank == 0
+    if show:
+        print_log(
+            f'Sampling {num_images} images (seed {seed}) and extracting '
+            f'Inception features on {world_size} process(es)',
+            logger='current')
+    start = 0
+    for batch in iter_samples(generator, noise[indices], labels, truncation,
+                              batch_size, progress=show):
+        batch_indices = indices[start:start + batch.images.shape[0]].tolist()
+        start += len(batch_indices)
+        images = images_to_inception_input(batch.images).to(device)
+        for inception, members in groups.values():
+            outputs = inception(images)
+            pool = outputs.pool.cpu().numpy()
+            logits = outputs.logits.cpu().numpy()
+            samples = [
+                dict(index=index, pool=pool[i], logits=logits[i])
+                for i, index in enumerate(batch_indices)
+            ]
+            for metric in members:
+                metric.process(None, samples)
+    if show:
+        print()
+    return evaluator.evaluate(num_images)

@@ -1,0 +1,232 @@
+"""Evaluate a checkpoint: FID and IS of its generator, written to JSON.
+
+    python tools/test.py CONFIG CHECKPOINT [--metrics fid is]
+        [--num-images N] [--inception-path FILE] [--inception-pkl FILE]
+        [--sample-model ema|orig] [--seed S] [--truncation T]
+        [--batch-size B] [--out results.json] [--launcher none|pytorch|slurm]
+
+The metrics are those of the config's ``test_evaluator``, else those of its
+``val_evaluator`` at 50k images; without either, or for a name in
+``--metrics`` that the config lacks, FID50k and IS50k with the Inception of
+``--inception-path``
+(StyleGAN2-ADA's TorchScript ``inception-2015-12-05.pt`` or pytorch-fid's
+``pt_inception-2015-12-05-6726825d.pth``; never downloaded). An FID without
+``inception_pkl`` computes the real statistics from the config's
+test/val/train dataloader. The checkpoint is read with
+``weights_only=True`` and must fit the config's model.
+
+Multi-process: ``torchrun --nproc_per_node N tools/test.py ... --launcher
+pytorch``; each process generates its share, the numbers equal a
+single-process run.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:  # running from a clone without installing
+    sys.path.insert(0, REPO_ROOT)
+
+METRIC_TYPES = {'fid': 'FID', 'is': 'IS'}
+DEFAULT_NUM_IMAGES = 50000
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description='Evaluate a GAN checkpoint with FID and IS.')
+    parser.add_argument('config', help='config file of the model')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--metrics',
+        nargs='+',
+        choices=sorted(METRIC_TYPES),
+        help='metrics to compute (default: those of the config, else fid '
+        'and is)')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        help='generated images per metric (default: as test_evaluator, '
+        f'else {DEFAULT_NUM_IMAGES})')
+    parser.add_argument(
+        '--inception-path',
+        help='local Inception weights; the kind is read from the file '
+        '(TorchScript: StyleGAN2-ADA, state dict: pytorch-fid)')
+    parser.add_argument(
+        '--inception-pkl',
+        help='statistics of the real images for FID (.pkl or .npz)')
+    parser.add_argument(
+        '--sample-model',
+        choices=['ema', 'orig'],
+        default='ema',
+        help='sample from the EMA generator (default) or the trained one')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the generator inputs')
+    parser.add_argument(
+        '--truncation', type=float, help='truncation of the noise')
+    parser.add_argument(
+        '--batch-size', type=int, default=32, help='images per batch')
+    parser.add_argument('--out', help='JSON file for the results')
+    parser.add_argument(
+        '--device', help='cpu or cuda (default: cuda when available)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. model.generator.rgb2bgr=True')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='how the processes were started')
+    return parser.parse_args(argv)
+
+
+def config_metrics(cfg) -> list:
+    """The metric configs of the config's ``test_evaluator``, else those of
+    its ``val_evaluator`` at 50k images (validation during training usually
+    uses fewer)."""
+    evaluator = cfg.get('test_evaluator')
+    num_images = None
+    if not evaluator:
+        evaluator = cfg.get('val_evaluator')
+        num_images = DEFAULT_NUM_IMAGES
+    if not evaluator:
+        return []
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        evaluator = evaluator['metrics']
+    if isinstance(evaluator, dict):
+        evaluator = [evaluator]
+    metrics = [dict(metric) for metric in evaluator]
+    if num_images is not None:
+        for metric in metrics:
+            metric['num_images'] = num_images
+    return metrics
+
+
+def resolve_metrics(cfg, args) -> list:
+    """The metric configs to evaluate, with the command line applied."""
+    from mmbiggan.evaluation import inception_type_of_file
+    configured = config_metrics(cfg)
+    if args.metrics:
+        metrics = []
+        for name in args.metrics:
+            kind = METRIC_TYPES[name]
+            found = [m for m in configured if m.get('type') == kind]
+            metrics += found or [dict(type=kind)]
+    else:
+        metrics = configured or [dict(type=t) for t in METRIC_TYPES.values()]
+    for metric in metrics:
+        if args.num_images is not None:
+            metric['num_images'] = args.num_images
+        metric.setdefault('num_images', DEFAULT_NUM_IMAGES)
+        if args.inception_path is not None:
+            metric['inception_args'] = dict(
+                type=inception_type_of_file(args.inception_path),
+                inception_path=args.inception_path)
+        if not isinstance(metric.get('inception_args'), dict):
+            raise ValueError(
+                f'{metric["type"]} needs an Inception network: pass '
+                '--inception-path FILE (inception-2015-12-05.pt of '
+                'StyleGAN2-ADA or pt_inception-2015-12-05-6726825d.pth of '
+                'pytorch-fid) or set inception_args in the config.')
+        if metric['type'] == 'FID' and args.inception_pkl is not None:
+            metric['inception_pkl'] = args.inception_pkl
+    return metrics
+
+
+def real_dataloader_config(cfg):
+    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        if cfg.get(key):
+            return cfg[key]
+    raise ValueError(
+        'FID needs statistics of real images: pass --inception-pkl (see '
+        'tools/utils/inception_stat.py) or use a config with a dataloader.')
+
+
+def check_output_path(path: str):
+    """Fail before the evaluation, not after it, on an unusable --out."""
+    if osp.isdir(path):
+        raise ValueError(f'--out {path} is a directory; give a file name.')
+    folder = osp.dirname(osp.abspath(path))
+    existing = folder
+    while not osp.isdir(existing):
+        existing = osp.dirname(existing)
+    if not os.access(existing, os.W_OK):
+        raise ValueError(f'--out {path}: {existing} is not writable.')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+    from mmengine.dist import get_dist_info, is_main_process
+    from mmengine.evaluator import Evaluator
+    from mmengine.runner import Runner
+
+    from mmbiggan.apis import get_sampling_generator, init_model, load_config
+    from mmbiggan.engine import init_distributed
+    from mmbiggan.evaluation import evaluate_generator, write_bytes_atomic
+
+    if args.out:
+        check_output_path(args.out)
+    if args.num_images is not None and args.num_images < 2:
+        raise ValueError(f'--num-images must be >= 2, got {args.num_images}.')
+    if args.batch_size < 1:
+        raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}.')
+    init_distributed(args.launcher)
+    device = args.device
+    if args.launcher != 'none' and torch.cuda.is_available():
+        device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}'
+    cfg = load_config(args.config, args.cfg_options)
+    model = init_model(cfg, args.checkpoint, device=device)
+    metrics = resolve_metrics(cfg, args)
+    evaluator = Evaluator(metrics)
+    real_dataloader = None
+    if any(getattr(m, 'needs_real_images', False) for m in evaluator.metrics):
+        real_dataloader = Runner.build_dataloader(real_dataloader_config(cfg))
+    generator = get_sampling_generator(model, args.sample_model)
+    results = evaluate_generator(
+        generator,
+        evaluator,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        truncation=args.truncation,
+        real_dataloader=real_dataloader)
+    if not is_main_process():
+        return
+    for name, value in results.items():
+        print(f'{name}: {value:.4f}')
+    if args.out:
+        record = dict(
+            config=args.config,
+            checkpoint=args.checkpoint,
+            sample_model=args.sample_model,
+            seed=args.seed,
+            truncation=args.truncation,
+            world_size=get_dist_info()[1],
+            metrics={k: float(v) for k, v in results.items()},
+            metric_configs=metrics)
+        write_bytes_atomic(args.out,
+                           (json.dumps(record, indent=2) + '\n').encode())
+        print(f'Results written to {args.out}')
+
+
+def run(argv=None):
+    """Entry point: user errors end in one line and exit status 2."""
+    from mmbiggan.engine import ConfigError, DistributedSetupError
+    from mmbiggan.evaluation import InceptionLoadError
+    from mmbiggan.utils.checkpoint import CheckpointError
+    try:
+        main(argv)
+    except (ConfigError, CheckpointError, DistributedSetupError,
+            InceptionLoadError, FileNotFoundError, ValueError, KeyError,
+            TypeError) as err:
+        message = str(err).replace('\n', ' ')
+        print(f'error: {message}', file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    run()
