@@ -1,0 +1,171 @@
+"""What the sampling scripts (``demo/conditional_demo.py``,
+``apps/conditional_interpolate.py``) share: ``--sample-cfg`` and
+``--device`` checks, loading the generator to sample, class names from a
+config, and one-line errors instead of tracebacks for mistakes in the
+command line, the config or the checkpoint."""
+import difflib
+import sys
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+from mmbiggan.utils.checkpoint import CheckpointError
+from .inference import check_device, default_device, init_model
+from .sampling import get_sampling_generator
+
+# Keys of --sample-cfg and what they do; anything else is refused.
+SAMPLE_CFG_KEYS = {
+    'truncation': 'truncation of the noise, > 0 (t * TN(-2, 2); also '
+    'selects per-truncation batch-norm statistics of converted '
+    'BigGAN-Deep); None for plain N(0, 1) noise',
+}
+
+
+class UsageError(ValueError):
+    """A command-line value that cannot work; the message says the fix."""
+
+
+def parse_sample_cfg(sample_cfg: Optional[dict]) -> dict:
+    """Check ``--sample-cfg key=value`` pairs: known keys only, and a
+    truncation that is a number > 0 (or None)."""
+    sample_cfg = dict(sample_cfg or {})
+    unknown = [key for key in sample_cfg if key not in SAMPLE_CFG_KEYS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], SAMPLE_CFG_KEYS, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else '.'
+        raise UsageError(
+            f'Unknown --sample-cfg key {unknown[0]!r}: the known keys are '
+            f'{sorted(SAMPLE_CFG_KEYS)}{hint}')
+    truncation = sample_cfg.get('truncation')
+    if truncation is not None and (
+            isinstance(truncation, bool)
+            or not isinstance(truncation, (int, float)) or not truncation > 0):
+        raise UsageError(
+            f'--sample-cfg truncation={truncation!r} is not a number > 0; '
+            'use e.g. truncation=0.5 (smaller: less variety), 1.0, or None '
+            'for untruncated noise.')
+    if truncation is not None:
+        sample_cfg['truncation'] = float(truncation)
+    return sample_cfg
+
+
+def resolve_device(device: Optional[str]) -> torch.device:
+    """``device``, or cuda when available else cpu; refused with the fix when
+    this machine does not have it."""
+    try:
+        return check_device(device if device else default_device())
+    except RuntimeError as err:
+        raise UsageError(f'--device {device}: {err}') from None
+
+
+class LoadedGenerator(NamedTuple):
+    model: nn.Module
+    generator: nn.Module
+    sample_model: str  # 'ema' or 'orig': the generator actually used
+
+
+def load_generator(config: str, checkpoint: str, device: torch.device,
+                   sample_model: str) -> LoadedGenerator:
+    """The model of ``config`` with ``checkpoint`` loaded (checked, with
+    ``weights_only=True``) and the generator to sample from (``'ema'`` or
+    ``'orig'``), saying so when the model has no EMA copy."""
+    model = init_model(config, checkpoint, device=device)
+    generator = get_sampling_generator(model, sample_model)
+    has_ema = getattr(model, 'generator_ema', None) is not None
+    if sample_model == 'ema' and not has_ema:
+        print('The model has no EMA generator; sampling from the trained '
+              'one.')
+        sample_model = 'orig'
+    return LoadedGenerator(model, generator, sample_model)
+
+
+def _dataset_cfg(cfg: Config) -> Optional[dict]:
+    """The training dataset of a config, inside dataset wrappers."""
+    dataloader = cfg.get('train_dataloader') or {}
+    dataset = dataloader.get('dataset') if isinstance(dataloader,
+                                                      dict) else None
+    while isinstance(dataset, dict) and isinstance(
+            dataset.get('dataset'), dict):
+        dataset = dataset['dataset']
+    return dataset if isinstance(dataset, dict) else None
+
+
+def class_names_for_config(cfg: Config,
+                           num_classes: int) -> Optional[Tuple[str, ...]]:
+    """Names of the ``num_classes`` labels, where the config tells them:
+    the training dataset's ``classes`` list or file, or its type (ImageNet,
+    CIFAR-10, digits); for a config without a dataset (converted models),
+    the number of classes (1000: ImageNet, 10: CIFAR-10). None when unknown.
+    """
+    from mmbiggan.datasets import get_class_names
+    from mmbiggan.datasets.image_folder import read_class_names
+    if num_classes < 1:
+        return None
+    dataset = _dataset_cfg(cfg)
+    names = None
+    if dataset is None:
+        names = get_class_names(num_classes)
+    elif dataset.get('classes') is not None:
+        try:
+            names = read_class_names(dataset['classes'])
+        except (OSError, ValueError):
+            names = None
+    elif isinstance(dataset.get('type'), str):
+        try:
+            names = get_class_names(dataset['type'])
+        except ValueError:
+            names = None
+    if names is None or len(names) != num_classes:
+        return None
+    return tuple(names)
+
+
+def short_class_name(name: str) -> str:
+    """The common name of an ImageNet synset (``'tench, Tinca tinca'`` ->
+    ``'tench'``); other names as they are."""
+    return name.split(',')[0].strip()
+
+
+def format_classes(labels: Sequence[int],
+                   names: Optional[Sequence[str]]) -> List[str]:
+    """``'3 (cat)'`` per label; the bare number where there is no name or
+    the name is the number (digits)."""
+    return [
+        f'{label} ({names[label]})'
+        if names and names[label] != str(label) else str(label)
+        for label in labels
+    ]
+
+
+# Mistakes of the user (command line, config, checkpoint) and failures of
+# files or disks, printed as one line; anything else is a bug and keeps its
+# traceback.
+USER_ERRORS = (UsageError, CheckpointError, OSError, ValueError, KeyError)
+
+
+def run(main: Callable[[Optional[List[str]]], None],
+        argv: Optional[List[str]] = None) -> int:
+    """Run a script's ``main(argv)``; user errors end as ``error: ...`` on
+    stderr, one line, with exit status 1 (130 for Ctrl-C).
+
+    Returns:
+        int: The exit status.
+    """
+    try:
+        main(argv)
+    except USER_ERRORS as err:
+        print(f'error: {_one_line(err)}', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print('error: interrupted; files written so far are complete '
+              '(each is written whole or not at all).', file=sys.stderr)
+        return 130
+    return 0
+
+
+def _one_line(err: BaseException) -> str:
+    # str(KeyError) quotes its message.
+    text = err.args[0] if isinstance(err, KeyError) and err.args else err
+    return ' '.join(str(text).split())
