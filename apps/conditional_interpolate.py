@@ -41,9 +41,9 @@ if REPO_ROOT not in sys.path:  # running from a clone without installing
 from mmbiggan.apis import (INTERP_MODES, Walk, iter_walk_frames,  # noqa
                            plan_walk)
 from mmbiggan.apis.cli import (SAMPLE_CFG_KEYS, UsageError,  # noqa: E402
-                               class_names_for_config, format_classes,
-                               load_generator, parse_sample_cfg,
-                               resolve_device, run)
+                               check_output_folder, class_names_for_config,
+                               format_classes, load_generator,
+                               parse_sample_cfg, resolve_device, run)
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic  # noqa: E402
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
 from mmbiggan.utils.image import to_hwc_numpy  # noqa: E402
@@ -151,8 +151,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def check_args(args: argparse.Namespace):
-    """Combinations of options that cannot work, before anything is
-    loaded."""
+    """Refuse options that cannot work before anything is loaded, and fill
+    in --endpoint's default."""
     if args.fix_z and args.fix_y:
         raise UsageError(
             '--fix-z and --fix-y exclude each other: --fix-z keeps the noise '
@@ -170,9 +170,7 @@ def check_args(args: argparse.Namespace):
             f'--label gives {len(args.label)} classes for {args.endpoint} '
             'endpoints; give one class per endpoint' +
             (' (or one with --fix-y).' if not args.fix_y else '.'))
-    if osp.exists(args.samples_path) and not osp.isdir(args.samples_path):
-        raise UsageError(f'--samples-path {args.samples_path} is a file; '
-                         'give a folder.')
+    check_output_folder(args.samples_path, '--samples-path')
 
 
 def check_classes(args: argparse.Namespace, num_classes: int):

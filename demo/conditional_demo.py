@@ -28,9 +28,10 @@ if REPO_ROOT not in sys.path:  # running from a clone without installing
 
 from mmbiggan.apis import draw_inputs, iter_samples  # noqa: E402
 from mmbiggan.apis.cli import (SAMPLE_CFG_KEYS, UsageError,  # noqa: E402
-                               class_names_for_config, format_classes,
-                               load_generator, parse_sample_cfg,
-                               resolve_device, run, short_class_name)
+                               check_output_folder, class_names_for_config,
+                               format_classes, load_generator,
+                               parse_sample_cfg, resolve_device, run,
+                               short_class_name)
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
 from mmbiggan.utils.image import to_hwc_numpy  # noqa: E402
 
@@ -131,6 +132,7 @@ def check_output_path(path: str):
     if not path.lower().endswith('.png'):
         raise UsageError(f'--save-path {path}: the sheet is a PNG; give a '
                          'path ending in .png.')
+    check_output_folder(osp.dirname(path), '--save-path')
 
 
 def requested_classes(args: argparse.Namespace,

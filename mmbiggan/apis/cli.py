@@ -4,6 +4,8 @@
 config, and one-line errors instead of tracebacks for mistakes in the
 command line, the config or the checkpoint."""
 import difflib
+import os
+import os.path as osp
 import sys
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -49,6 +51,20 @@ def parse_sample_cfg(sample_cfg: Optional[dict]) -> dict:
     if truncation is not None:
         sample_cfg['truncation'] = float(truncation)
     return sample_cfg
+
+
+def check_output_folder(folder: str, option: str):
+    """Refuse, before any work is done, an output folder that cannot be
+    created or written to."""
+    existing = osp.abspath(folder or '.')
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise UsageError(f'{option}: {existing} is a file, so {folder} '
+                         'cannot be a folder; choose another path.')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f'{option}: {existing} is not writable; choose '
+                         'another path.')
 
 
 def resolve_device(device: Optional[str]) -> torch.device:
@@ -130,13 +146,15 @@ def short_class_name(name: str) -> str:
 
 def format_classes(labels: Sequence[int],
                    names: Optional[Sequence[str]]) -> List[str]:
-    """``'3 (cat)'`` per label; the bare number where there is no name or
-    the name is the number (digits)."""
-    return [
-        f'{label} ({names[label]})'
-        if names and names[label] != str(label) else str(label)
-        for label in labels
-    ]
+    """``'3 (cat)'`` per label, with the common name of ImageNet synsets;
+    the bare number where there is no name or the name is the number
+    (digits)."""
+    formatted = []
+    for label in labels:
+        name = short_class_name(names[label]) if names else str(label)
+        formatted.append(
+            str(label) if name == str(label) else f'{label} ({name})')
+    return formatted
 
 
 # Mistakes of the user (command line, config, checkpoint) and failures of

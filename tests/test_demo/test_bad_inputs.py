@@ -134,16 +134,26 @@ def test_app_bad_input(app, models, bad_files, tmp_path, capsys, case):
     assert os.listdir(folder) == ['00000.png']
 
 
-def test_demo_rejects_a_save_path_that_is_not_a_png(demo, shared_model,
-                                                    tmp_path, capsys):
-    for path, error in ((tmp_path / 'out.jpg', 'give a path ending in .png'),
-                        (tmp_path, 'is a folder')):
-        assert run(demo.main, [
-            shared_model.config, shared_model.checkpoint, '--save-path',
-            str(path)
-        ]) == 1
+def test_output_paths_that_cannot_work(demo, app, shared_model, tmp_path,
+                                       capsys):
+    """Refused before the model is loaded: nothing is generated in vain."""
+    a_file = tmp_path / 'file'
+    a_file.write_bytes(EXISTING)
+    model = [shared_model.config, 'never-loaded.pth']
+    for main, args, error in (
+            (demo.main, ['--save-path', str(tmp_path / 'out.jpg')],
+             'give a path ending in .png'),
+            (demo.main, ['--save-path', str(tmp_path)], 'is a folder'),
+            (demo.main, ['--save-path', str(a_file / 'sub' / 'out.png')],
+             f'--save-path: {a_file} is a file'),
+            (app.main, ['--samples-path', str(a_file)],
+             f'--samples-path: {a_file} is a file'),
+            (app.main, ['--samples-path', str(a_file / 'walk')],
+             'cannot be a folder')):
+        assert run(main, model + args) == 1
         assert_one_line_error(capsys.readouterr().err, error)
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path) == ['file']
+    assert a_file.read_bytes() == EXISTING
 
 
 def test_command_line_prints_errors_without_traceback(
