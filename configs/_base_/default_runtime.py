@@ -36,9 +36,10 @@ log_level = 'INFO'
 visualizer = dict(
     type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
 
-# Each trained network in its own DDP; works with NCCL and with gloo.
+# Each trained network in its own DDP; works with NCCL and with gloo. The
+# scope prefix: mmengine's Runner looks wrapper types up in its own registry.
 model_wrapper_cfg = dict(
-    type='SeparateDistributedDataParallel',
+    type='mmbiggan.SeparateDistributedDataParallel',
     broadcast_buffers=False,
     find_unused_parameters=False)
 

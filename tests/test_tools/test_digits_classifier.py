@@ -1,0 +1,86 @@
+"""The digits judge of the README's main job (tools/utils/digits_classifier.py):
+it must recognise the training images as the digits they are, and give a
+generator that ignores its labels the chance level."""
+import importlib.util
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from mmbiggan.datasets import DigitsDataset
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def judge():
+    spec = importlib.util.spec_from_file_location(
+        'digits_classifier',
+        osp.join(ROOT, 'tools', 'utils', 'digits_classifier.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_upscaled_training_digits_come_back_to_the_original_features(judge):
+    from sklearn.datasets import load_digits
+    dataset = DigitsDataset(pipeline=[dict(type='PackInputs')])
+    images = torch.stack([dataset[i]['inputs'] for i in range(300)])
+    features = judge.to_digits_features(images)
+    original = load_digits().data[:300]
+    assert features.shape == (300, 64)
+    # The upscaling is smooth, so box averages blur the strokes a little.
+    assert np.abs(features - original).mean() < 1.0
+    for got, want in zip(features, original):
+        assert np.corrcoef(got, want)[0, 1] > 0.95
+    predicted = judge.classify_digits(images)
+    labels = [int(dataset[i]['data_samples'].gt_label) for i in range(300)]
+    assert (predicted == np.array(labels)).mean() > 0.99
+
+
+def test_float_images_in_minus_one_one_read_like_uint8(judge):
+    dataset = DigitsDataset(pipeline=[dict(type='PackInputs')])
+    images = torch.stack([dataset[i]['inputs'] for i in range(20)])
+    as_float = images.float() / 127.5 - 1
+    np.testing.assert_allclose(
+        judge.to_digits_features(as_float),
+        judge.to_digits_features(images), atol=1e-4)
+    with pytest.raises(ValueError, match=r'\[N, C, H, W\]'):
+        judge.to_digits_features(images[0])
+
+
+class ReplayGenerator(nn.Module):
+    """Returns real digits of one fixed class whatever it is asked for (or,
+    with ``follow_labels``, a real digit of the requested class)."""
+    num_classes = 10
+    noise_size = 4
+
+    def __init__(self, follow_labels: bool):
+        super().__init__()
+        self.follow_labels = follow_labels
+        dataset = DigitsDataset(pipeline=[dict(type='PackInputs')])
+        items = [dataset[i] for i in range(200)]
+        self.by_class = {}
+        for item in items:
+            self.by_class.setdefault(int(item['data_samples'].gt_label),
+                                     item['inputs'].float() / 127.5 - 1)
+        self.anchor = nn.Parameter(torch.zeros(1))
+
+    def forward(self, noise=None, label=None, num_batches=0, **kwargs):
+        labels = label if self.follow_labels else torch.full_like(label, 3)
+        return torch.stack([self.by_class[int(c)] for c in labels])
+
+
+@pytest.mark.parametrize('follow_labels, accuracy', [(True, 1.0),
+                                                     (False, 0.1)])
+def test_accuracy_is_the_share_of_the_requested_class(judge, follow_labels,
+                                                       accuracy):
+    result = judge.evaluate_generator(
+        ReplayGenerator(follow_labels), num_per_class=5, batch_size=25)
+    assert result['accuracy'] == pytest.approx(accuracy)
+    assert result['confusion'].sum() == 50
+    if not follow_labels:
+        # Every request is answered with a 3.
+        assert (result['confusion'][:, 3] == 5).all()
