@@ -165,7 +165,8 @@ def main(argv=None):
     from mmengine.evaluator import Evaluator
     from mmengine.runner import Runner
 
-    from mmbiggan.apis import get_sampling_generator, init_model, load_config
+    from mmbiggan.apis import (get_sampling_generator, init_model,
+                               load_config)
     from mmbiggan.engine import init_distributed
     from mmbiggan.evaluation import evaluate_generator, write_bytes_atomic
 

@@ -4,7 +4,7 @@
 # Judge the EMA generator's digits with an independent classifier:
 #     python tools/utils/digits_classifier.py \
 #         configs/biggan/biggan_digits_32x32.py \
-#         work_dirs/biggan_digits_32x32/iter_3000.pth
+#         work_dirs/biggan_digits_32x32/iter_2400.pth
 _base_ = [
     '../_base_/datasets/digits_32x32.py', '../_base_/default_runtime.py'
 ]

@@ -41,7 +41,8 @@ def evaluate_generator(generator: nn.Module,
     on any device and number of processes; each rank generates its share
     (:func:`shard_indices`), each Inception network runs once per batch for
     all metrics using it, and the metrics gather the outputs in image order.
-    The result equals the single-process result.
+    The result equals the single-process result, and the global random
+    state is left as it was.
 
     Args:
         generator (nn.Module): The generator (e.g. from
@@ -56,6 +57,18 @@ def evaluate_generator(generator: nn.Module,
     Returns:
         dict: Metric values, the same on every rank.
     """
+    device = next(generator.parameters()).device
+    # The training's random stream must not depend on whether and when an
+    # evaluation ran (exact resume): a DataLoader draws its base seed from
+    # the global generator.
+    fork_devices = [device] if device.type == 'cuda' else []
+    with torch.random.fork_rng(devices=fork_devices):
+        return _evaluate(generator, evaluator, seed, batch_size, truncation,
+                         real_dataloader, progress, device)
+
+
+def _evaluate(generator, evaluator, seed, batch_size, truncation,
+              real_dataloader, progress, device):
     metrics = evaluator.metrics
     for metric in metrics:
         if not isinstance(metric, GenerativeMetric):
@@ -63,7 +76,6 @@ def evaluate_generator(generator: nn.Module,
                 f'{type(metric).__name__} is not a metric of generated '
                 'images; use mmbiggan metrics such as FID and IS.')
     rank, world_size = get_dist_info()
-    device = next(generator.parameters()).device
     for metric in metrics:
         # Leftovers of an interrupted evaluation would be mixed in.
         metric.results.clear()

@@ -43,9 +43,9 @@ def trace_sqrt_product(cov1: np.ndarray,
     eigenvalue solve replaces the Schur-based ``scipy.linalg.sqrtm``: an
     order of magnitude faster at D = 2048 and as accurate or better
     (``benchmarks/bench_fid.py``). ``F`` is ``factor1`` when given (e.g.
-    :func:`covariance_factor`, ``[D, N]``), else the Cholesky factor of the
-    covariance estimated from more samples when it is positive definite,
-    else ``U sqrt(w)`` from its eigendecomposition.
+    :func:`covariance_factor`, ``[D, N]``), else the Cholesky factor of
+    either covariance that is positive definite (the one from more samples
+    tried first), else ``U sqrt(w)`` from an eigendecomposition.
 
     Args:
         cov1, cov2: The covariances.
@@ -60,17 +60,20 @@ def trace_sqrt_product(cov1: np.ndarray,
     counts = [n if n is not None else np.inf for n in num_samples]
     rank = min(dim, *(n - 1 for n in counts))
     if factor1 is None:
-        # Factor the covariance with more samples: it is the one likely to
-        # be positive definite, where Cholesky applies.
-        if counts[1] > counts[0]:
-            cov1, cov2 = cov2, cov1
-            counts = counts[::-1]
-        if counts[0] - 1 >= dim:
-            try:
-                factor1 = scipy.linalg.cholesky(cov1, lower=True)
-            except np.linalg.LinAlgError:
-                pass
+        # Cholesky applies to a positive definite covariance; try the one
+        # from more samples first, skip those known to be singular.
+        order = sorted(range(2), key=lambda i: -counts[i])
+        covs = (cov1, cov2)
+        for i in order:
+            if counts[i] - 1 >= dim:
+                try:
+                    factor1 = scipy.linalg.cholesky(covs[i], lower=True)
+                except np.linalg.LinAlgError:
+                    continue
+                cov1, cov2 = covs[i], covs[1 - i]
+                break
         if factor1 is None:
+            cov1, cov2 = covs[order[0]], covs[1 - order[0]]
             eigvals, eigvecs = scipy.linalg.eigh(cov1, driver='evd')
             factor1 = eigvecs * np.sqrt(np.clip(eigvals, 0, None))
     product = factor1.T @ cov2 @ factor1

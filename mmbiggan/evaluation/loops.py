@@ -4,7 +4,7 @@ from typing import Optional, Union
 from mmengine.evaluator import Evaluator
 from mmengine.runner import BaseLoop
 
-from mmbiggan.apis.sampling import get_sampling_generator
+from mmbiggan.apis.sampling import get_sampling_generator, unwrap_model
 from mmbiggan.registry import LOOPS
 
 from .evaluate import evaluate_generator
@@ -62,8 +62,9 @@ class GenerativeValLoop(BaseLoop):
     def run(self) -> dict:
         self.runner.call_hook('before_val')
         self.runner.call_hook('before_val_epoch')
-        generator = get_sampling_generator(self.runner.model,
-                                           self.sample_model)
+        # Under DDP the trained generator is itself wrapped.
+        generator = unwrap_model(
+            get_sampling_generator(self.runner.model, self.sample_model))
         metrics = evaluate_generator(
             generator,
             self.evaluator,

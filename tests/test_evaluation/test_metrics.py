@@ -3,7 +3,9 @@ TorchScript Inception so the tests stay fast."""
 import numpy as np
 import pytest
 import torch
+from mmengine.dataset import pseudo_collate
 from mmengine.evaluator import Evaluator
+from torch.utils.data import DataLoader
 
 from mmbiggan.apis.sampling import sample_images
 from mmbiggan.evaluation import (FID, IS, build_inception, covariance_factor,
@@ -106,6 +108,18 @@ def test_fid_of_generated_images_with_themselves_is_zero(
     evaluate_generator(generator, evaluator, seed=6, real_dataloader=loader,
                        progress=False)
     assert loader.passes == 1
+
+
+def test_evaluation_leaves_the_global_random_state(generator,
+                                                   inception_args):
+    reals = torch.randint(0, 256, (10, 3, 32, 32), dtype=torch.uint8)
+    loader = DataLoader([dict(inputs=r) for r in reals], batch_size=4,
+                        shuffle=True, collate_fn=pseudo_collate)
+    evaluator = Evaluator([FID(num_images=4, inception_args=inception_args)])
+    state = torch.get_rng_state()
+    evaluate_generator(generator, evaluator, real_dataloader=loader,
+                       progress=False)
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_shard_indices_cover_every_image_once():

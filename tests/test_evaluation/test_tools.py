@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import os.path as osp
+import pickle
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from mmbiggan.apis import init_model
 from mmbiggan.evaluation import (build_inception, feature_statistics,
                                  load_inception_stats)
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic
-from tests.conftest import REPO_ROOT
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 CONFIG = '''
 _base_ = ['{root}/configs/_base_/models/biggan/biggan_32x32.py']
@@ -110,7 +112,6 @@ def test_test_tool_writes_results(tmp_path, config_and_checkpoint,
     config, checkpoint = config_and_checkpoint
     stats = tmp_path / 'real.pkl'
     mmgen_like = {'mean': np.zeros(2048), 'cov': np.eye(2048) * 0.1}
-    import pickle
     with open(stats, 'wb') as f:
         pickle.dump(mmgen_like, f)
     out = tmp_path / 'results' / 'fid.json'
