@@ -19,7 +19,6 @@ segment, both ends included), ``walk.gif`` (``walk.mp4`` with
 the noise and class input of every frame.
 """
 import argparse
-import contextlib
 import os
 import os.path as osp
 import re
@@ -27,8 +26,7 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
-from typing import Iterator, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import DictAction
@@ -44,6 +42,7 @@ from mmbiggan.apis.cli import (SAMPLE_CFG_KEYS, UsageError,  # noqa: E402
                                check_output_folder, class_names_for_config,
                                format_classes, load_generator,
                                parse_sample_cfg, resolve_device, run)
+from mmbiggan.utils.atomic import atomic_path  # noqa: E402
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic  # noqa: E402
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
 from mmbiggan.utils.image import to_hwc_numpy  # noqa: E402
@@ -222,7 +221,7 @@ def segment_grid(frames: np.ndarray, steps: int) -> np.ndarray:
 def write_gif(frames: Sequence[np.ndarray], path: str, fps: float):
     """An endlessly looping GIF, written through a temporary file."""
     images = [Image.fromarray(frame) for frame in frames]
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         images[0].save(
             tmp,
             format='GIF',
@@ -251,7 +250,7 @@ def write_mp4(frames: np.ndarray, path: str, fps: float, ffmpeg: str):
     """H.264 MP4 of ``frames`` ``[F, H, W, 3]`` piped to ``ffmpeg``; raises
     RuntimeError with ffmpeg's message when it fails."""
     height, width = frames.shape[1:3]
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         command = [
             ffmpeg, '-y', '-loglevel', 'error', '-f', 'rawvideo',
             '-pix_fmt', 'rgb24', '-s', f'{width}x{height}', '-r', str(fps),
@@ -267,31 +266,6 @@ def write_mp4(frames: np.ndarray, path: str, fps: float, ffmpeg: str):
             message = result.stderr.decode(errors='replace').strip()
             raise RuntimeError(f'ffmpeg failed: {message.splitlines()[-1]}'
                                if message else 'ffmpeg failed.')
-
-
-@contextlib.contextmanager
-def atomic_output(path: str) -> Iterator[str]:
-    """A temporary path beside ``path`` for a writer, renamed to ``path``
-    when the block succeeds and removed when it fails."""
-    fd, tmp = tempfile.mkstemp(
-        dir=osp.dirname(osp.abspath(path)),
-        prefix=f'.{osp.basename(path)}.',
-        suffix='.tmp')
-    os.close(fd)
-    try:
-        yield tmp
-        # mkstemp makes private files; give the usual permissions instead.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_animation(frames: np.ndarray, folder: str, fps: float,

@@ -168,7 +168,8 @@ def main(argv=None):
     from mmbiggan.apis import (get_sampling_generator, init_model,
                                load_config)
     from mmbiggan.engine import init_distributed
-    from mmbiggan.evaluation import evaluate_generator, write_bytes_atomic
+    from mmbiggan.evaluation import evaluate_generator
+    from mmbiggan.utils.atomic import write_bytes_atomic
 
     if args.out:
         check_output_path(args.out)

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import torch
 
+from mmbiggan.utils.atomic import write_text_atomic
 from mmbiggan.utils.checkpoint import CheckpointError, save_checkpoint_atomic
 
 NETWORKS = ('generator', 'generator_ema', 'discriminator')
@@ -241,7 +242,7 @@ def save_conversion(conversion: Conversion,
         config_text = dump_config_text(conversion)
     save_checkpoint_atomic(checkpoint, out)
     if config_text is not None:
-        write_text_atomic(config_text, config_out)
+        write_text_atomic(config_out, config_text)
 
 
 def dump_config_text(conversion: Conversion) -> str:
@@ -251,20 +252,3 @@ def dump_config_text(conversion: Conversion) -> str:
     header = (f'# Model of a checkpoint converted from '
               f'{conversion.source_format} by mmbiggan.\n')
     return header + cfg.pretty_text
-
-
-def write_text_atomic(text: str, path: str):
-    import os
-    import tempfile
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise

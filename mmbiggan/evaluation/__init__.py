@@ -9,7 +9,7 @@ from .inception import (INCEPTION_TYPES, InceptionExtractor,
                         build_inception, images_to_inception_input,
                         inception_type_of_file)
 from .inception_stats import (InceptionStats, load_inception_stats,
-                              save_inception_stats, write_bytes_atomic)
+                              save_inception_stats)
 from .loops import GenerativeValLoop
 from .metrics import FID, IS, GenerativeMetric
 
@@ -21,6 +21,6 @@ __all__ = [
     'InceptionLoadError', 'InceptionOutputs', 'PyTorchFIDInception',
     'StyleGANInception', 'build_inception', 'images_to_inception_input',
     'inception_type_of_file', 'InceptionStats', 'load_inception_stats',
-    'save_inception_stats', 'write_bytes_atomic', 'GenerativeValLoop', 'FID',
+    'save_inception_stats', 'GenerativeValLoop', 'FID',
     'IS', 'GenerativeMetric'
 ]

@@ -13,13 +13,13 @@ that only builds NumPy arrays and plain containers: a file naming any other
 Python object is refused, never run.
 """
 import io
-import os
 import os.path as osp
 import pickle
-import tempfile
 from typing import NamedTuple, Optional
 
 import numpy as np
+
+from mmbiggan.utils.atomic import write_bytes_atomic
 
 
 class InceptionStats(NamedTuple):
@@ -139,22 +139,3 @@ def load_inception_stats(path: str) -> InceptionStats:
         mean.astype(np.float64), cov.astype(np.float64),
         int(size) if isinstance(size, (int, np.integer)) else None,
         inception if isinstance(inception, str) else None)
-
-
-def write_bytes_atomic(path: str, data: bytes):
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk
-    and rename it over ``path``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -1,10 +1,9 @@
 """Laying images out as one picture."""
-import os
-import os.path as osp
-import tempfile
 
 import numpy as np
 from PIL import Image
+
+from .atomic import atomic_path
 
 
 def make_image_grid(images: np.ndarray,
@@ -39,18 +38,10 @@ def make_image_grid(images: np.ndarray,
 
 
 def save_image_atomic(image: np.ndarray, path: str):
-    """Write ``image`` ``[H, W, 3]`` (or ``[H, W, 1]``) uint8 as a PNG through
-    a temporary file and a rename, so viewers never see half a file."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+    """Write ``image`` ``[H, W, 3]`` (or ``[H, W, 1]``) uint8 as a PNG
+    atomically (see :func:`~mmbiggan.utils.atomic.atomic_path`), so viewers
+    never see half a file."""
     if image.shape[-1] == 1:
         image = image[..., 0]
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.png.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            Image.fromarray(image).save(f, format='PNG')
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format='PNG')
