@@ -6,7 +6,8 @@
 # iterations (187.5k G steps).
 _base_ = [
     '../_base_/models/biggan/biggan_128x128.py',
-    '../_base_/datasets/imagenet_128x128.py', '../_base_/default_runtime.py'
+    '../_base_/datasets/imagenet_128x128.py', '../_base_/default_runtime.py',
+    '../_base_/evaluation/fid_is_stylegan.py'
 ]
 
 train_dataloader = dict(batch_size=32, num_workers=8)
@@ -25,7 +26,13 @@ optim_wrapper = dict(
     generator=dict(accumulative_counts=8),
     discriminator=dict(accumulative_counts=8))
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1500000)
+# FID10k/IS10k of the EMA generator every 10k iterations (tools/test.py
+# gives FID50k); the best checkpoint by FID is kept.
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=1500000, val_interval=10000)
+val_dataloader = dict(dataset=_base_.imagenet_dataset)
 
-default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=10))
+default_hooks = dict(
+    checkpoint=dict(
+        interval=5000, max_keep_ckpts=10, save_best='FID', rule='less'))
 custom_hooks = [dict(type='SampleGridHook', interval=10000)]

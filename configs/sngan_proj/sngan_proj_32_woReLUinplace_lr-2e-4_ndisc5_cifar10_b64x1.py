@@ -5,7 +5,8 @@
 # batch, so that is 500k iterations.
 _base_ = [
     '../_base_/models/sngan_proj/sngan_proj_32x32.py',
-    '../_base_/datasets/cifar10_32x32.py', '../_base_/default_runtime.py'
+    '../_base_/datasets/cifar10_32x32.py', '../_base_/default_runtime.py',
+    '../_base_/evaluation/fid_is_stylegan.py'
 ]
 
 model = dict(
@@ -20,7 +21,13 @@ train_dataloader = dict(
         dict(type='PackInputs')
     ]))
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=500000)
+# FID10k/IS10k of the EMA generator every 10k iterations (tools/test.py
+# gives FID50k); the best checkpoint by FID is kept.
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=500000, val_interval=10000)
+val_dataloader = dict(dataset=_base_.cifar10_dataset)
 
-default_hooks = dict(checkpoint=dict(interval=10000, max_keep_ckpts=20))
+default_hooks = dict(
+    checkpoint=dict(
+        interval=10000, max_keep_ckpts=20, save_best='FID', rule='less'))
 custom_hooks = [dict(type='SampleGridHook', interval=5000)]

@@ -16,3 +16,12 @@ val_evaluator = dict(metrics=[
     dict(type='FID', num_images=10000, inception_args=inception_args),
     dict(type='IS', num_images=10000, inception_args=inception_args),
 ])
+# The real images for FID (their statistics are computed once per run unless
+# the FID metric is given an inception_pkl): a recipe sets the dataset, e.g.
+#     val_dataloader = dict(dataset=_base_.cifar10_dataset)
+val_dataloader = dict(
+    batch_size=50,
+    num_workers=4,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'))

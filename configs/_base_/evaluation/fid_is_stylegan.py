@@ -5,8 +5,8 @@
 # is code, so use NVIDIA's file only.
 #
 # During training: FID10k/IS10k of the EMA generator every val_interval
-# iterations. A config using this file sets train_cfg.val_interval, a
-# val_dataloader, and keeps the best checkpoint by FID with
+# iterations. A config using this file sets train_cfg.val_interval, the
+# dataset of val_dataloader, and keeps the best checkpoint by FID with
 #   default_hooks = dict(checkpoint=dict(save_best='FID', rule='less'))
 # (mmengine forbids one key in two base files, and default_runtime.py
 # already defines default_hooks).
@@ -23,3 +23,12 @@ val_evaluator = dict(metrics=[
     dict(type='FID', num_images=10000, inception_args=inception_args),
     dict(type='IS', num_images=10000, inception_args=inception_args),
 ])
+# The real images for FID (their statistics are computed once per run unless
+# the FID metric is given an inception_pkl): a recipe sets the dataset, e.g.
+#     val_dataloader = dict(dataset=_base_.cifar10_dataset)
+val_dataloader = dict(
+    batch_size=50,
+    num_workers=4,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'))
