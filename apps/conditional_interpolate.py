@@ -29,7 +29,6 @@ import sys
 from typing import List, Optional, Sequence
 
 import numpy as np
-from mmengine.config import DictAction
 from PIL import Image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -38,10 +37,10 @@ if REPO_ROOT not in sys.path:  # running from a clone without installing
 
 from mmbiggan.apis import (INTERP_MODES, Walk, iter_walk_frames,  # noqa
                            plan_walk)
-from mmbiggan.apis.cli import (SAMPLE_CFG_KEYS, UsageError,  # noqa: E402
-                               check_output_folder, class_names_for_config,
-                               format_classes, load_generator,
-                               parse_sample_cfg, resolve_device, run)
+from mmbiggan.apis.cli import (  # noqa: E402
+    UsageError, add_generator_arguments, check_output_folder,
+    class_names_for_config, format_classes, load_generator, parse_sample_cfg,
+    positive_float, positive_int, resolve_device, run)
 from mmbiggan.utils.atomic import atomic_path  # noqa: E402
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic  # noqa: E402
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
@@ -53,20 +52,6 @@ GRID_NAME = 'walk.png'
 GIF_NAME = 'walk.gif'
 VIDEO_NAME = 'walk.mp4'
 INPUTS_NAME = 'walk_inputs.pth'
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f'must be > 0, got {value}')
-    return value
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -113,17 +98,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='noise path: straight (lerp) or along the sphere (slerp, keeps '
         'the noise norm); classes always mix linearly')
     parser.add_argument(
-        '--sample-model',
-        choices=['ema', 'orig'],
-        default='ema',
-        help='the EMA generator or the trained one')
-    parser.add_argument(
-        '--sample-cfg',
-        nargs='+',
-        action=DictAction,
-        help='sampling options as key=value; known keys: ' +
-        '; '.join(f'{k}: {v}' for k, v in SAMPLE_CFG_KEYS.items()))
-    parser.add_argument(
         '--seed',
         type=int,
         help='seed of the endpoints (default: a fresh one, printed so that '
@@ -143,9 +117,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=positive_int,
         default=32,
         help='frames per generator call')
-    parser.add_argument(
-        '--device',
-        help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
+    add_generator_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -19,7 +19,6 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -27,30 +26,15 @@ if REPO_ROOT not in sys.path:  # running from a clone without installing
     sys.path.insert(0, REPO_ROOT)
 
 from mmbiggan.apis import draw_inputs, iter_samples  # noqa: E402
-from mmbiggan.apis.cli import (SAMPLE_CFG_KEYS, UsageError,  # noqa: E402
-                               check_output_folder, class_names_for_config,
-                               format_classes, load_generator,
-                               parse_sample_cfg, resolve_device, run,
-                               short_class_name)
+from mmbiggan.apis.cli import (  # noqa: E402
+    UsageError, add_generator_arguments, check_output_folder,
+    class_names_for_config, format_classes, load_generator, non_negative_int,
+    parse_sample_cfg, positive_int, resolve_device, run, short_class_name)
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
 from mmbiggan.utils.image import to_hwc_numpy  # noqa: E402
 
 PAD_VALUE = 255  # white gaps and label margin
 TEXT_COLOR = (0, 0, 0)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'must be >= 0, got {value}')
-    return value
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -82,17 +66,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='images per class (the columns); without --label or '
         '--sample-all-classes: the number of images of random classes')
     parser.add_argument(
-        '--sample-model',
-        choices=['ema', 'orig'],
-        default='ema',
-        help='the EMA generator or the trained one')
-    parser.add_argument(
-        '--sample-cfg',
-        nargs='+',
-        action=DictAction,
-        help='sampling options as key=value; known keys: ' +
-        '; '.join(f'{k}: {v}' for k, v in SAMPLE_CFG_KEYS.items()))
-    parser.add_argument(
         '--seed',
         type=int,
         help='seed of the noise and random classes (default: a fresh one, '
@@ -119,9 +92,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--draw-class-names',
         action='store_true',
         help='write each row\'s class name left of the row')
-    parser.add_argument(
-        '--device',
-        help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
+    add_generator_arguments(parser)
     return parser.parse_args(argv)
 
 

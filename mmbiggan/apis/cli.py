@@ -3,6 +3,7 @@
 ``--device`` checks, loading the generator to sample, class names from a
 config, and one-line errors instead of tracebacks for mistakes in the
 command line, the config or the checkpoint."""
+import argparse
 import difflib
 import os
 import os.path as osp
@@ -11,7 +12,7 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 from mmbiggan.utils.checkpoint import CheckpointError
 from .inference import check_device, default_device, init_model
@@ -23,6 +24,46 @@ SAMPLE_CFG_KEYS = {
     'selects per-truncation batch-norm statistics of converted '
     'BigGAN-Deep); None for plain N(0, 1) noise',
 }
+
+
+def _bounded(kind: type, low, inclusive: bool):
+    """An argparse ``type`` accepting numbers of ``kind`` above ``low``
+    (or equal to it when ``inclusive``)."""
+
+    def parse(text: str):
+        value = kind(text)
+        if value < low or (value == low and not inclusive):
+            sign = '>=' if inclusive else '>'
+            raise argparse.ArgumentTypeError(
+                f'must be {sign} {low}, got {value}')
+        return value
+
+    parse.__name__ = kind.__name__  # argparse: "invalid int value: 'x'"
+    return parse
+
+
+positive_int = _bounded(int, 1, inclusive=True)
+non_negative_int = _bounded(int, 0, inclusive=True)
+positive_float = _bounded(float, 0.0, inclusive=False)
+
+
+def add_generator_arguments(parser: argparse.ArgumentParser):
+    """The options every sampling script takes: ``--sample-model``,
+    ``--sample-cfg`` and ``--device``."""
+    parser.add_argument(
+        '--sample-model',
+        choices=['ema', 'orig'],
+        default='ema',
+        help='the EMA generator or the trained one')
+    parser.add_argument(
+        '--sample-cfg',
+        nargs='+',
+        action=DictAction,
+        help='sampling options as key=value; known keys: ' +
+        '; '.join(f'{k}: {v}' for k, v in SAMPLE_CFG_KEYS.items()))
+    parser.add_argument(
+        '--device',
+        help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
 
 
 class UsageError(ValueError):
