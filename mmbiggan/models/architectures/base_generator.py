@@ -1,17 +1,20 @@
 """What every class-conditional generator of mmbiggan shares: turning the
 ``noise``/``label`` arguments (tensor, callable or None) into batches, the
 truncation trick, output channel order and loading pretrained weights."""
-from typing import Callable, Optional, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
+from ..layers.conditional_norm import ConditionalBatchNorm2d, fold_conditions
+from ..layers.derived_cache import (DerivedCacheMixin, DerivedTensorCache,
+                                    weights_frozen)
 from ..layers.truncation import check_truncation, sample_truncated_noise
 
 InputSpec = Union[torch.Tensor, Callable, None]
 
 
-class ConditionalGenerator(nn.Module):
+class ConditionalGenerator(DerivedCacheMixin, nn.Module):
     """Base of the generators; subclasses set ``noise_size``,
     ``num_classes`` and ``rgb2bgr`` and implement ``synthesize``.
 
@@ -39,6 +42,37 @@ class ConditionalGenerator(nn.Module):
     noise_size: int
     num_classes: int
     rgb2bgr: bool = False
+
+    def __init__(self):
+        super().__init__()
+        # The stacked batch-norm maps of fold_block_conditions.
+        self._folded_norm_maps = DerivedTensorCache()
+
+    def fold_block_conditions(
+            self, groups: Sequence[Tuple[nn.Module, Optional[torch.Tensor]]],
+            truncation: Optional[float]) -> List:
+        """The conditions to pass to blocks: for each ``(module, cond)``,
+        the scales and shifts of all the batch norms in ``module`` (a block
+        or the blocks reading one condition) from one
+        matrix product (:func:`fold_conditions`) when the weights are
+        frozen (eval, no gradient wanted, not traced) and every batch norm
+        projects the condition vector; otherwise the conditions unchanged.
+        """
+        conds = [cond for _, cond in groups]
+        if any(cond is None or not cond.is_floating_point()
+               for cond in conds) or not weights_frozen(
+                   self, *self.parameters()):
+            return conds
+        norm_groups = []
+        for block, cond in groups:
+            norms = [m for m in block.modules()
+                     if isinstance(m, ConditionalBatchNorm2d)]
+            if not norms or any(m.training or not m.projects_condition
+                                for m in norms):
+                return conds
+            norm_groups.append((norms, cond))
+        return fold_conditions(norm_groups, truncation,
+                               self._folded_norm_maps)
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device

@@ -254,7 +254,12 @@ class BigGANGenerator(ConditionalGenerator):
 
         x = self.noise2feat(first)
         x = x.view(x.shape[0], -1, self.input_scale, self.input_scale)
-        conds = iter(conds)
+        # Each block's batch norms read its own condition: with frozen
+        # weights their scales and shifts come from one product per block.
+        blocks = [b for b in self.conv_blocks
+                  if not isinstance(b, SelfAttentionBlock)]
+        conds = iter(self.fold_block_conditions(list(zip(blocks, conds)),
+                                                truncation))
         for block in self.conv_blocks:
             if isinstance(block, SelfAttentionBlock):
                 x = block(x)

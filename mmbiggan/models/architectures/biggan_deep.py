@@ -199,6 +199,11 @@ class BigGANDeepGenerator(ConditionalGenerator):
             z, cond = noise, class_vector
         x = self.noise2feat(z)
         x = x.view(x.shape[0], -1, self.input_scale, self.input_scale)
+        # All block batch norms read the same condition: with frozen
+        # weights their scales and shifts come from one matrix product.
+        if cond is not None:
+            [cond] = self.fold_block_conditions([(self.conv_blocks, cond)],
+                                                truncation)
         for block in self.conv_blocks:
             if isinstance(block, SelfAttentionBlock):
                 x = block(x)

@@ -15,10 +15,7 @@ from mmcv.cnn import build_activation_layer
 from mmbiggan.registry import MODELS
 from .conditional_norm import ConditionalBatchNorm2d
 from .spectral_norm import SNConv2d
-
-
-def upsample_nearest(x: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, scale_factor=2, mode='nearest')
+from .upsampling import add_upsampled
 
 
 class _GenBlockBase(nn.Module):
@@ -51,6 +48,15 @@ class _GenBlockBase(nn.Module):
 
     def _make_bn(self, channels: int) -> ConditionalBatchNorm2d:
         return ConditionalBatchNorm2d(channels, **self._bn_kwargs)
+
+    def _norm_act(self, norm: ConditionalBatchNorm2d, x: torch.Tensor,
+                  cond, truncation: Optional[float]) -> torch.Tensor:
+        """``activation(norm(x))``; a ReLU runs in place on the fresh
+        batch-norm output when autograd is off (one allocation less)."""
+        out = norm(x, cond, truncation)
+        if type(self.activation) is nn.ReLU and not torch.is_grad_enabled():
+            return out.relu_()
+        return self.activation(out)
 
 
 @MODELS.register_module()
@@ -110,16 +116,15 @@ class BigGANGenResBlock(_GenBlockBase):
                 x: torch.Tensor,
                 cond: Optional[torch.Tensor] = None,
                 truncation: Optional[float] = None) -> torch.Tensor:
-        h = self.activation(self.bn1(x, cond, truncation))
-        if self.upsample:
-            h = upsample_nearest(h)
-            x = upsample_nearest(x)
-        h = self.conv1(h)
-        h = self.activation(self.bn2(h, cond, truncation))
-        h = self.conv2(h)
+        h = self._norm_act(self.bn1, x, cond, truncation)
+        h = self.conv1.forward_upsampled(h) if self.upsample else \
+            self.conv1(h)
+        h = self.conv2(self._norm_act(self.bn2, h, cond, truncation))
+        # The 1x1 shortcut commutes with nearest upsampling: run it at the
+        # input resolution and broadcast it in the sum.
         if self.conv_sc is not None:
             x = self.conv_sc(x)
-        return h + x
+        return add_upsampled(h, x) if self.upsample else h + x
 
 
 @MODELS.register_module()
@@ -168,16 +173,14 @@ class BigGANDeepGenResBlock(_GenBlockBase):
                 x: torch.Tensor,
                 cond: Optional[torch.Tensor] = None,
                 truncation: Optional[float] = None) -> torch.Tensor:
-        h = self.conv1(self.activation(self.bn1(x, cond, truncation)))
-        h = self.activation(self.bn2(h, cond, truncation))
+        h = self.conv1(self._norm_act(self.bn1, x, cond, truncation))
+        h = self._norm_act(self.bn2, h, cond, truncation)
+        h = self.conv2.forward_upsampled(h) if self.upsample else \
+            self.conv2(h)
+        h = self.conv3(self._norm_act(self.bn3, h, cond, truncation))
+        h = self.conv4(self._norm_act(self.bn4, h, cond, truncation))
         x = x[:, :self.out_channels]
-        if self.upsample:
-            h = upsample_nearest(h)
-            x = upsample_nearest(x)
-        h = self.conv2(h)
-        h = self.conv3(self.activation(self.bn3(h, cond, truncation)))
-        h = self.conv4(self.activation(self.bn4(h, cond, truncation)))
-        return h + x
+        return add_upsampled(h, x) if self.upsample else h + x
 
 
 @MODELS.register_module()

@@ -12,13 +12,19 @@ that update ``u`` and ``v`` in place; eval uses the stored pair without
 iterating. ``sigma = u . (W v)`` in both modes.
 
 In both styles the gradient flows through ``W`` in ``sigma`` but not through
-the singular vectors, as in the references.
+the singular vectors, as in the references. With frozen weights (eval, no
+gradient wanted) the normalized weight is computed once and reused, see
+:mod:`.derived_cache`.
 """
 from typing import Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .derived_cache import (DerivedCacheMixin, DerivedTensorCache,
+                            weights_frozen)
+from .upsampling import conv3x3_upsampled, subpixel_weight, upsample_nearest
 
 SN_STYLES = ('ajbrock', 'torch')
 
@@ -31,7 +37,7 @@ def _project_out(x: torch.Tensor, basis: list) -> torch.Tensor:
     return x
 
 
-class SpectralNorm(nn.Module):
+class SpectralNorm(DerivedCacheMixin, nn.Module):
     """Power-iteration state of one weight matrix and its normalization.
 
     The weight of shape ``[out, ...]`` is viewed as an ``[out, in]`` matrix,
@@ -78,8 +84,7 @@ class SpectralNorm(nn.Module):
                 'v', F.normalize(torch.randn(num_inputs), dim=0, eps=eps))
         # Eval-mode result, reused while the weight and vectors are unchanged:
         # sampling calls every layer thousands of times with frozen weights.
-        self._cached_key = None
-        self._cached_weight = None
+        self._normalized = DerivedTensorCache()
 
     def extra_repr(self) -> str:
         return (f'style={self.style!r}, eps={self.eps}, '
@@ -167,29 +172,14 @@ class SpectralNorm(nn.Module):
                 stored_u.copy_(u)
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        """Return ``weight / sigma`` (same shape as ``weight``)."""
-        if self.training or (torch.is_grad_enabled() and weight.requires_grad
-                             ) or torch.compiler.is_compiling():
-            self._cached_key = self._cached_weight = None
+        """Return ``weight / sigma`` (same shape as ``weight``); computed
+        once while the weights are frozen (see :func:`weights_frozen`)."""
+        if not weights_frozen(self, weight):
+            self._normalized.clear()
             return weight / self.sigma(weight)
-        key = (weight._version, weight.data_ptr(), weight.dtype,
-               weight.device, tuple(
-                   (t._version, t.data_ptr()) for t in self._vectors()))
-        if key != self._cached_key:
-            self._cached_weight = weight / self.sigma(weight)
-            self._cached_key = key
-        return self._cached_weight
-
-    def _apply(self, fn, *args, **kwargs):
-        # Moving or casting the module invalidates the cached weight.
-        self._cached_key = self._cached_weight = None
-        return super()._apply(fn, *args, **kwargs)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
-        state['_cached_key'] = state['_cached_weight'] = None
-        return state
+        return self._normalized.get(
+            (weight, *self._vectors()), (weight.dtype, weight.device),
+            lambda: weight / self.sigma(weight))
 
 
 def _make_sn(num_outputs: int, num_inputs: int,
@@ -199,7 +189,7 @@ def _make_sn(num_outputs: int, num_inputs: int,
     return SpectralNorm(num_outputs, num_inputs, **sn_cfg)
 
 
-class SNConv2d(nn.Conv2d):
+class SNConv2d(DerivedCacheMixin, nn.Conv2d):
     """``nn.Conv2d`` whose weight is spectrally normalized when ``sn_cfg``
     (keyword arguments of :class:`SpectralNorm` without the sizes) is given.
 
@@ -210,12 +200,41 @@ class SNConv2d(nn.Conv2d):
         super().__init__(*args, **kwargs)
         self.sn = _make_sn(self.weight.shape[0],
                            self.weight[0].numel(), sn_cfg)
+        self._subpixel = DerivedTensorCache()
 
     def normalized_weight(self) -> torch.Tensor:
         return self.weight if self.sn is None else self.sn(self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(x, self.normalized_weight(), self.bias)
+
+    def forward_upsampled(self, x: torch.Tensor) -> torch.Tensor:
+        """``self(upsample_nearest(x))``, computed without the upsampled
+        input where that is exact: a 1x1 convolution runs before the
+        upsampling; a 3x3 one (stride 1, padding 1) with frozen weights
+        (see :func:`weights_frozen`) runs as the sub-pixel convolution of
+        :mod:`.upsampling`, its folded kernel computed once.
+
+        Shapes: ``[N, in, H, W] -> [N, out, 2H, 2W]``.
+        """
+        if self.kernel_size == (1, 1) and self.stride == (1, 1) and \
+                self.padding == (0, 0):
+            return upsample_nearest(self(x))
+        weight = self.normalized_weight()
+        if not self._is_same_3x3() or not weights_frozen(
+                self, weight, *(() if self.bias is None else (self.bias, ))):
+            return self(upsample_nearest(x))
+        bias = self.bias
+        folded_weight, folded_bias = self._subpixel.get(
+            (weight, ) if bias is None else (weight, bias), None,
+            lambda: (subpixel_weight(weight),
+                     None if bias is None else bias.repeat(4)))
+        return conv3x3_upsampled(x, folded_weight, folded_bias)
+
+    def _is_same_3x3(self) -> bool:
+        return (self.kernel_size == (3, 3) and self.stride == (1, 1)
+                and self.padding == (1, 1) and self.dilation == (1, 1)
+                and self.groups == 1 and self.padding_mode == 'zeros')
 
 
 class SNLinear(nn.Linear):
