@@ -104,7 +104,7 @@ def test_config_builds_model_and_dataset(config, tmp_path):
         assert name in cfg.optim_wrapper, f'optim_wrapper.{name} missing'
     assert cfg.train_cfg.get('max_iters', 0) > 0
     loader = cfg.train_dataloader
-    assert loader.sampler.type == 'InfiniteSampler'
+    assert loader.sampler.type == 'ResumableInfiniteSampler'
     dataset = dataset_with_data(loader.dataset, tmp_path)
     if dataset is None:
         return

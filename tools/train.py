@@ -2,9 +2,16 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--compile] [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
+        [--trust-pickle]
 
 Multi-process: ``bash tools/dist_train.sh CONFIG NUM_PROCESSES [args]``
 (GPUs with NCCL, or CPU processes with gloo).
+
+SIGTERM or Ctrl-C finishes the iteration, saves a checkpoint and stops;
+``--resume`` then continues exactly. Exit status: 0 done, 2 a mistake in
+the command line, config, data or checkpoint (one line says what to fix),
+3 training diverged (non-finite loss or weights), 128 + N stopped by
+signal N (143 SIGTERM, 130 Ctrl-C).
 """
 import argparse
 import os
@@ -59,6 +66,12 @@ def parse_args(argv=None):
         default='none',
         help='how the processes were started (tools/dist_train.sh uses '
         'pytorch)')
+    parser.add_argument(
+        '--trust-pickle',
+        action='store_true',
+        help='load checkpoints that hold arbitrary Python objects with a '
+        'full unpickle, which can run code: only for files you trust '
+        '(default: weights_only=True, refusing them)')
     return parser.parse_args(argv)
 
 
@@ -82,11 +95,17 @@ def build_config(args) -> Config:
         cfg.model.compile_cfg = True
     if args.resume:
         set_resume(cfg, args.resume)
-    # Required by mmbiggan's checkpoints whatever the config says.
+    # Required by mmbiggan's checkpoints and by the promise that a signal
+    # leaves a checkpoint, whatever the config says.
     cfg.setdefault('default_hooks', {})
-    if not cfg.default_hooks.get('checkpoint_state'):
-        cfg.default_hooks['checkpoint_state'] = dict(
-            type='CheckpointStateHook')
+    for name, hook in (('checkpoint_state', 'CheckpointStateHook'),
+                       ('signal_checkpoint', 'SignalCheckpointHook')):
+        if not cfg.default_hooks.get(name):
+            cfg.default_hooks[name] = dict(type=hook)
+    # On unless the config switches it off with `divergence_guard=None`.
+    if 'divergence_guard' not in cfg.default_hooks:
+        cfg.default_hooks['divergence_guard'] = dict(
+            type='DivergenceGuardHook')
     cfg.setdefault(
         'model_wrapper_cfg',
         dict(type='mmbiggan.SeparateDistributedDataParallel'))
@@ -143,7 +162,9 @@ def check_work_dir(work_dir: str):
 def main(argv=None):
     args = parse_args(argv)
     import mmbiggan.engine  # noqa: F401  (registers the safe loader)
-    from mmbiggan.engine import check_training_config, init_distributed
+    from mmbiggan.engine import (SignalCheckpointHook, check_training_config,
+                                 init_distributed)
+    from mmbiggan.utils.checkpoint import trusted_pickle
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
@@ -153,22 +174,66 @@ def main(argv=None):
     # Before the Runner: mmengine's launcher would call
     # torch.cuda.set_device even without GPUs.
     init_distributed(args.launcher)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    with trusted_pickle(args.trust_pickle):
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+        try:
+            runner.train()
+        finally:
+            # Training that raised skipped after_train: leave the caller's
+            # signal handlers as they were.
+            for hook in runner.hooks:
+                if isinstance(hook, SignalCheckpointHook):
+                    hook.restore_handlers()
+
+
+def log_traceback(err: BaseException) -> str:
+    """Append the traceback of ``err`` to the run's log file, if the run got
+    as far as having one; return a note naming it (or '')."""
+    import logging
+    import traceback
+
+    from mmengine.logging import MMLogger
+    for handler in MMLogger.get_current_instance().handlers:
+        if isinstance(handler, logging.FileHandler):
+            with open(handler.baseFilename, 'a') as f:
+                f.write(''.join(traceback.format_exception(err)))
+            return f' (traceback in {handler.baseFilename})'
+    return ''
 
 
 def run():
-    """Entry point: user errors end in one line and exit status 2."""
-    from mmbiggan.engine import ConfigError, DistributedSetupError
+    """Entry point: mistakes end in one line (exit status 2), divergence in
+    one line (3), a signal in a saved checkpoint and one line (128 + N)."""
+    from mmbiggan.engine import (ConfigError, DistributedSetupError,
+                                 TrainingDiverged, TrainingInterrupted)
+    from mmbiggan.engine.errors import error_line
     from mmbiggan.utils.checkpoint import CheckpointError
     try:
         main()
-    except (ConfigError, CheckpointError, DistributedSetupError) as err:
-        print(f'error: {err}', file=sys.stderr)
+    except TrainingInterrupted as stop:
+        print(f'stopped: {stop.signal_name} received; the checkpoint of '
+              f'iteration {stop.iteration} is {stop.checkpoint}. To go on, '
+              'run the same command with --resume.', file=sys.stderr)
+        sys.exit(stop.exit_code)
+    except TrainingDiverged as err:
+        print(f'error: {error_line(err)}', file=sys.stderr)
+        sys.exit(3)
+    except (ConfigError, CheckpointError, DistributedSetupError, OSError,
+            ValueError, KeyError, TypeError) as err:
+        # Mistakes in the config, data or files; the traceback, for a bug
+        # report, goes to the log when there is one.
+        print(f'error: {error_line(err)}{log_traceback(err)}',
+              file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        # Before training started (during it, SignalCheckpointHook handles
+        # Ctrl-C): nothing to save.
+        print('stopped: interrupted before training started; nothing was '
+              'saved.', file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == '__main__':

@@ -23,10 +23,17 @@ default_hooks = dict(
         by_epoch=False,
         max_keep_ckpts=20,
         save_optimizer=True,
-        save_param_scheduler=False),
+        # The learning-rate schedule's position: needed to resume exactly.
+        save_param_scheduler=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    # Checkpoints that load with weights_only=True and carry RNG states.
-    checkpoint_state=dict(type='CheckpointStateHook'))
+    # Checkpoints that load with weights_only=True and carry the RNG states,
+    # the sampler's position and accumulated gradients.
+    checkpoint_state=dict(type='CheckpointStateHook'),
+    # SIGTERM / Ctrl-C: finish the iteration, save a checkpoint, stop.
+    signal_checkpoint=dict(type='SignalCheckpointHook'),
+    # A NaN or infinite loss stops the run ('skip': drop the updates with
+    # non-finite gradients); non-finite weights are never checkpointed.
+    divergence_guard=dict(type='DivergenceGuardHook', action='stop'))
 
 custom_hooks = [dict(type='SampleGridHook', interval=1000)]
 

@@ -1,14 +1,17 @@
 from . import checkpoint_loader  # noqa: F401  (safe local loading)
+from . import file_backend  # noqa: F401  (atomic local writes)
 from .config_check import ConfigError, check_training_config
 from .dist import DistributedSetupError, init_distributed
 from .hooks import *  # noqa: F401,F403
+from .loops import IterBasedTrainLoop
 from .model_wrappers import SeparateDistributedDataParallel
 from .optimizers import (AutocastOptimWrapper, GANOptimWrapperDict,
                          MultiOptimWrapperConstructor)
 
 __all__ = [
     'ConfigError', 'check_training_config', 'DistributedSetupError',
-    'init_distributed', 'SeparateDistributedDataParallel',
+    'init_distributed', 'IterBasedTrainLoop',
+    'SeparateDistributedDataParallel',
     'AutocastOptimWrapper', 'GANOptimWrapperDict',
     'MultiOptimWrapperConstructor'
 ]

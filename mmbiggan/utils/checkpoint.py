@@ -1,22 +1,44 @@
 """Reading and writing checkpoints safely.
 
 Every checkpoint is read with ``torch.load(weights_only=True)``: a file
-from elsewhere must not run code when it is opened. Files are written to a
-temporary file beside the target and renamed over it, so an interrupted save
-never leaves a truncated checkpoint behind.
+from elsewhere must not run code when it is opened. A file that needs a full
+unpickle is refused unless the caller runs inside :func:`trusted_pickle`
+(the tools' ``--trust-pickle``). Files are written to a temporary file
+beside the target and renamed over it, so an interrupted save never leaves a
+truncated checkpoint behind.
 """
+import contextlib
+import contextvars
+import logging
 import os
 import os.path as osp
 import pickle
-import tempfile
 import zipfile
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Iterator, Optional
 
 import torch
+from mmengine.logging import print_log
+
+from .atomic import atomic_path
+
+_TRUST_PICKLE = contextvars.ContextVar('mmbiggan_trust_pickle', default=False)
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable or does not fit the model."""
+
+
+@contextlib.contextmanager
+def trusted_pickle(enabled: bool = True) -> Iterator[None]:
+    """Inside the block, :func:`load_checkpoint_file` loads files that
+    ``weights_only=True`` refuses with a full unpickle, which runs whatever
+    code the file names: only for files from a source you trust (the tools'
+    ``--trust-pickle``)."""
+    token = _TRUST_PICKLE.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _TRUST_PICKLE.reset(token)
 
 
 def load_checkpoint_file(path: str,
@@ -51,34 +73,43 @@ def load_checkpoint_file(path: str,
             return torch.load(path, map_location=map_location,
                               weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f'{path} holds Python objects that are not plain tensors and '
-            f'containers, so it is not loaded (weights_only=True): {err}. '
-            'Only load files you trust with a full unpickle.') from err
+        if not _TRUST_PICKLE.get():
+            raise CheckpointError(
+                f'{path} holds Python objects other than tensors and plain '
+                f'containers ({_refused_global(err)}); unpickling them could '
+                'run code, so it is not loaded (weights_only=True). If you '
+                'trust its source, pass --trust-pickle.') from err
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
         raise CheckpointError(
             f'{path} is truncated or not a PyTorch checkpoint ({err}).') \
             from err
+    print_log(f'--trust-pickle: loading {path} with a full unpickle.',
+              logger='current', level=logging.WARNING)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, RuntimeError, EOFError,
+            zipfile.BadZipFile, ValueError, AttributeError,
+            ModuleNotFoundError) as err:
+        raise CheckpointError(f'{path} could not be unpickled ({err}).') \
+            from err
+
+
+def _refused_global(err: pickle.UnpicklingError) -> str:
+    """The part of torch's weights-only error naming what was refused."""
+    paragraphs = [p.strip() for p in str(err).split('\n\n') if p.strip()]
+    for paragraph in paragraphs:
+        if not paragraph.startswith(('Weights only load failed',
+                                     'Check the documentation')):
+            return ' '.join(paragraph.split())
+    return ' '.join(str(err).split())
 
 
 def save_checkpoint_atomic(obj, path: str):
     """``torch.save(obj, path)`` through a temporary file in the same folder
     and an atomic rename: readers see the old file or the complete new one.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def extract_state_dict(checkpoint: dict, prefix: str = '') -> Dict:
@@ -152,18 +183,45 @@ def load_module_weights(module: torch.nn.Module,
     module.load_state_dict(state_dict, strict=strict)
 
 
+def incomplete_reason(path: str) -> Optional[str]:
+    """Why ``path`` is not a complete ``torch.save`` file (empty, a zip
+    archive without its directory, i.e. cut short), or None. Reads only the
+    file's head and its zip directory, not the tensors."""
+    try:
+        if osp.getsize(path) == 0:
+            return 'it is empty'
+        with open(path, 'rb') as f:
+            head = f.read(2)
+        if head == b'PK':
+            with zipfile.ZipFile(path) as archive:
+                if not any(n.endswith('data.pkl') for n in archive.namelist()):
+                    return 'it is a zip archive without a checkpoint in it'
+            return None
+    except (OSError, zipfile.BadZipFile) as err:
+        return f'it is truncated ({err})'
+    # The legacy format (a bare pickle) has no directory to check.
+    return None if head[:1] == b'\x80' else 'it is not a PyTorch file'
+
+
 def find_latest_checkpoint(work_dir: str) -> Optional[str]:
     """The newest complete ``iter_*.pth`` in ``work_dir`` (by iteration
-    number), or None."""
+    number), or None. Files cut short (a save killed before atomic writes,
+    a broken copy) are skipped with a warning; the temporary files of
+    interrupted atomic saves (``.iter_*.pth.*.tmp``) are not checkpoints."""
     if not osp.isdir(work_dir):
         return None
-    best, best_iter = None, -1
+    candidates = []
     for name in os.listdir(work_dir):
         if name.startswith('iter_') and name.endswith('.pth'):
             try:
                 it = int(name[len('iter_'):-len('.pth')])
             except ValueError:
                 continue
-            if it > best_iter:
-                best, best_iter = osp.join(work_dir, name), it
-    return best
+            candidates.append((it, osp.join(work_dir, name)))
+    for _, path in sorted(candidates, reverse=True):
+        reason = incomplete_reason(path)
+        if reason is None:
+            return path
+        print_log(f'Skipping {path}: {reason}.', logger='current',
+                  level=logging.WARNING)
+    return None

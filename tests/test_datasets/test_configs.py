@@ -31,7 +31,7 @@ def load_batches(dataloader_cfg, num_batches=2):
 
 def test_digits_config():
     cfg = Config.fromfile(osp.join(CONFIG_DIR, 'digits_32x32.py'))
-    assert cfg.train_dataloader.sampler.type == 'InfiniteSampler'
+    assert cfg.train_dataloader.sampler.type == 'ResumableInfiniteSampler'
     cfg.train_dataloader.batch_size = 16
     batches = load_batches(cfg.train_dataloader)
     for images, labels in batches:

@@ -34,8 +34,9 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
-    # InfiniteSampler: mmengine's DefaultSampler pauses at every epoch
-    # restart of an iteration-based loop.
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # An endless stream of shuffled epochs (mmengine's DefaultSampler pauses
+    # at every epoch restart of an iteration-based loop) whose position is
+    # saved in checkpoints: a resumed run continues it exactly.
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=imagenet_dataset)

@@ -1,5 +1,6 @@
 """Checkpoints that load with ``weights_only=True`` and hold the whole
 training state."""
+import logging
 import random
 from typing import Any, Optional
 
@@ -113,6 +114,64 @@ def set_rng_states(states: dict):
                      py_state['gauss']))
 
 
+def _optim_wrappers(optim_wrapper) -> dict:
+    """Name -> wrapper of an ``OptimWrapperDict`` (or ``{'': wrapper}``)."""
+    if hasattr(optim_wrapper, 'optim_wrappers'):
+        return dict(optim_wrapper.optim_wrappers)
+    return {'': optim_wrapper}
+
+
+def _params(wrapper) -> list:
+    return [p for group in wrapper.optimizer.param_groups
+            for p in group['params']]
+
+
+def has_pending_grads(optim_wrapper) -> bool:
+    """Whether gradients were accumulated and not yet stepped (the run is
+    inside an accumulation window)."""
+    return any(p.grad is not None
+               for wrapper in _optim_wrappers(optim_wrapper).values()
+               for p in _params(wrapper))
+
+
+def get_pending_grads(optim_wrapper) -> dict:
+    """The gradients accumulated but not yet stepped, per optimizer wrapper
+    name, as a list over the optimizer's parameters (None where a parameter
+    has none); wrappers without any are left out. Between accumulation
+    windows (``zero_grad`` sets them to None) the dict is empty."""
+    pending = {}
+    for name, wrapper in _optim_wrappers(optim_wrapper).items():
+        grads = [p.grad for p in _params(wrapper)]
+        if any(g is not None for g in grads):
+            pending[name] = [
+                None if g is None else g.detach().cpu() for g in grads
+            ]
+    return pending
+
+
+def set_pending_grads(optim_wrapper, pending: dict):
+    """Put back what :func:`get_pending_grads` returned."""
+    wrappers = _optim_wrappers(optim_wrapper)
+    for name, grads in pending.items():
+        params = _params(wrappers[name])
+        if len(grads) != len(params):
+            raise ValueError(
+                f'The checkpoint holds {len(grads)} accumulated gradients '
+                f'for optimizer {name!r}, which has {len(params)} '
+                'parameters.')
+        for param, grad in zip(params, grads):
+            param.grad = None if grad is None else grad.to(
+                device=param.device, dtype=param.dtype)
+
+
+def train_sampler(runner):
+    """The training dataloader's sampler when it has a saveable position
+    (:class:`~mmbiggan.datasets.ResumableInfiniteSampler`), else None."""
+    loop = runner.train_loop
+    sampler = getattr(getattr(loop, 'dataloader', None), 'sampler', None)
+    return sampler if hasattr(sampler, 'state_dict') else None
+
+
 @HOOKS.register_module()
 class CheckpointStateHook(Hook):
     """Make mmengine checkpoints safe to load and complete.
@@ -120,15 +179,19 @@ class CheckpointStateHook(Hook):
     Saving (``before_save_checkpoint``): the message hub is stored as
     tensors and plain containers (:func:`encode_message_hub`) and the
     dataset meta as plain values, so the file loads with
-    ``weights_only=True``; the random generator states of torch, numpy and
-    Python (:func:`get_rng_states`) are added under ``rng_states``.
+    ``weights_only=True``. Added: the random generator states of torch,
+    numpy and Python (:func:`get_rng_states`) under ``rng_states``, the
+    training sampler's position under ``data_sampler``, and, for a
+    checkpoint inside a gradient-accumulation window, the gradients
+    accumulated so far under ``pending_grads``.
 
     Loading (``after_load_checkpoint``, which ``Runner.load_checkpoint``
     calls before ``resume`` reads the message hub): the message hub is
     rebuilt, the weights are checked against the model (missing, unexpected
     and mis-shaped keys are listed, instead of mmengine's silent non-strict
-    load), and when resuming the random states are restored just before
-    the first resumed iteration.
+    load), and when resuming the sampler continues from the saved position,
+    and the random states and accumulated gradients are restored just
+    before the first resumed iteration.
 
     Args:
         strict (bool): Reject checkpoints whose keys differ from the
@@ -140,12 +203,27 @@ class CheckpointStateHook(Hook):
     def __init__(self, strict: bool = True):
         self.strict = strict
         self._pending_rng_states: Optional[dict] = None
+        self._pending_grads: Optional[dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['message_hub'] = encode_message_hub(
             checkpoint['message_hub'])
         checkpoint['meta'] = to_plain(checkpoint.get('meta', {}))
         checkpoint['rng_states'] = get_rng_states()
+        sampler = train_sampler(runner)
+        if sampler is not None:
+            checkpoint['data_sampler'] = sampler.state_dict()
+        grads = get_pending_grads(runner.optim_wrapper)
+        if grads:
+            checkpoint['pending_grads'] = grads
+            if runner.world_size > 1:
+                print_log(
+                    f'The checkpoint of iteration {runner.iter + 1} falls '
+                    'inside a gradient-accumulation window: only rank 0\'s '
+                    'partial gradients are saved, so a run resumed from it '
+                    'differs slightly from an uninterrupted one; make the '
+                    'checkpoint interval a multiple of the accumulation.',
+                    logger='current', level=logging.WARNING)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if 'message_hub' in checkpoint:
@@ -156,13 +234,22 @@ class CheckpointStateHook(Hook):
             model = getattr(runner.model, 'module', runner.model)
             check_state_dict(
                 model, state_dict, source='checkpoint', strict=self.strict)
-        if getattr(runner, '_resume', False) and 'rng_states' in checkpoint:
-            self._pending_rng_states = checkpoint['rng_states']
+        if not getattr(runner, '_resume', False):
+            return
+        self._pending_rng_states = checkpoint.get('rng_states')
+        self._pending_grads = checkpoint.get('pending_grads')
+        sampler = train_sampler(runner)
+        if sampler is not None and 'data_sampler' in checkpoint:
+            sampler.load_state_dict(checkpoint['data_sampler'])
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        # Restored here, not at load time: the runner re-seeds after loading
-        # and the train loop draws batches to skip what was already seen.
+        # Restored here, not at load time: the runner re-seeds and rebuilds
+        # the optimizers after loading.
+        if self._pending_grads is not None:
+            grads, self._pending_grads = self._pending_grads, None
+            if runner.rank == 0:  # the partial gradients saved are rank 0's
+                set_pending_grads(runner.optim_wrapper, grads)
         if self._pending_rng_states is None:
             return
         states, self._pending_rng_states = self._pending_rng_states, None
