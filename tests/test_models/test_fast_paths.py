@@ -546,3 +546,30 @@ def test_jit_trace_records_the_computation_not_cached_values():
         block.gamma.fill_(-1.0)
         block.o.weight.mul_(2)
         torch.testing.assert_close(traced(x), block(x), **CLOSE)
+
+
+def test_values_kept_under_autocast_are_full_precision():
+    layer = SNConv2d(6, 5, 3, padding=1, sn_cfg=SN).eval()
+    x = torch.randn(2, 6, 4, 4)
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        low = layer.forward_upsampled(x)
+    assert low.dtype == torch.bfloat16
+    # The kept weights were computed in float32: float32 sampling after
+    # a bfloat16 call gives exactly what a fresh layer gives.
+    with torch.no_grad():
+        torch.testing.assert_close(
+            layer.forward_upsampled(x),
+            copy.deepcopy(layer).forward_upsampled(x), rtol=0, atol=0)
+    torch.testing.assert_close(low.float(), layer.forward_upsampled(x),
+                               rtol=0.05, atol=0.05)
+
+
+def test_generator_samples_under_bfloat16_autocast():
+    g = deep_generator()
+    noise, labels = torch.randn(2, 16), torch.tensor([0, 3])
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        low = g(noise, labels, truncation=0.5)
+    assert torch.isfinite(low).all()
+    torch.testing.assert_close(low.float(),
+                               fast(g, noise, labels, truncation=0.5),
+                               rtol=0, atol=0.1)

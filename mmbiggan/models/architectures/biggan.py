@@ -9,6 +9,7 @@ from mmcv.cnn import build_activation_layer
 
 from mmbiggan.registry import MODELS
 from ..layers.attention import SelfAttentionBlock
+from ..layers.blocks import norm_act
 from ..layers.conditional_norm import ConditionalBatchNorm2d
 from ..layers.spectral_norm import (SNConv2d, SNEmbedding, SNLinear,
                                     reset_spectral_norm_vectors)
@@ -265,7 +266,8 @@ class BigGANGenerator(ConditionalGenerator):
                 x = block(x)
             else:
                 x = block(x, next(conds), truncation)
-        x = self.out_activation(self.out_bn(x, truncation=truncation))
+        x = norm_act(self.out_bn, self.out_activation, x,
+                     truncation=truncation)
         return torch.tanh(self.out_conv(x))
 
 

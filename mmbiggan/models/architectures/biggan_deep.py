@@ -9,6 +9,7 @@ from mmcv.cnn import build_activation_layer
 
 from mmbiggan.registry import MODELS
 from ..layers.attention import SelfAttentionBlock
+from ..layers.blocks import norm_act
 from ..layers.conditional_norm import ConditionalBatchNorm2d
 from ..layers.spectral_norm import (SNConv2d, SNEmbedding, SNLinear,
                                     reset_spectral_norm_vectors)
@@ -209,7 +210,8 @@ class BigGANDeepGenerator(ConditionalGenerator):
                 x = block(x)
             else:
                 x = block(x, cond, truncation)
-        x = self.out_activation(self.out_bn(x, truncation=truncation))
+        x = norm_act(self.out_bn, self.out_activation, x,
+                     truncation=truncation)
         # Only the kept channels are computed (the dropped ones would cost
         # the largest convolution of the network); the spectral norm still
         # spans all of them.

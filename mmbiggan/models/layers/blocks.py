@@ -18,6 +18,18 @@ from .spectral_norm import SNConv2d
 from .upsampling import add_upsampled
 
 
+def norm_act(norm: ConditionalBatchNorm2d, activation: nn.Module,
+             x: torch.Tensor, cond=None,
+             truncation: Optional[float] = None) -> torch.Tensor:
+    """``activation(norm(x, cond, truncation))``; a ReLU runs in place on
+    the fresh batch-norm output when autograd is off (one allocation and
+    one pass over the map less). Shapes: ``[N, C, H, W]`` in and out."""
+    out = norm(x, cond, truncation)
+    if type(activation) is nn.ReLU and not torch.is_grad_enabled():
+        return out.relu_()
+    return activation(out)
+
+
 class _GenBlockBase(nn.Module):
     """Holds what generator blocks share: the activation, the upsampling and
     a factory of class-conditional batch norms."""
@@ -51,12 +63,7 @@ class _GenBlockBase(nn.Module):
 
     def _norm_act(self, norm: ConditionalBatchNorm2d, x: torch.Tensor,
                   cond, truncation: Optional[float]) -> torch.Tensor:
-        """``activation(norm(x))``; a ReLU runs in place on the fresh
-        batch-norm output when autograd is off (one allocation less)."""
-        out = norm(x, cond, truncation)
-        if type(self.activation) is nn.ReLU and not torch.is_grad_enabled():
-            return out.relu_()
-        return self.activation(out)
+        return norm_act(norm, self.activation, x, cond, truncation)
 
 
 @MODELS.register_module()

@@ -64,7 +64,7 @@ class DerivedTensorCache:
         refs = self._refs
         if refs is None or key != self._key or len(refs) != len(sources) \
                 or any(r() is not t for r, t in zip(refs, sources)):
-            self._value = compute()
+            self._value = _full_precision(compute, sources)
             self._key = key
             self._refs = tuple(weakref.ref(t) for t in sources)
         return self._value
@@ -73,6 +73,19 @@ class DerivedTensorCache:
         # Copies and pickles (deep copies for EMA, torch.save of a whole
         # module) start empty rather than carrying tensors along.
         return DerivedTensorCache, ()
+
+
+def _full_precision(compute: Callable[[], object],
+                    sources: Sequence[torch.Tensor]):
+    """``compute()`` with autocast off: a value kept for later calls must
+    not depend on whether the first call ran under autocast (which would
+    leave, say, a bfloat16-rounded kernel in float32 sampling). Autocast
+    still casts the kept weights where they are used."""
+    device = sources[0].device.type if sources else 'cpu'
+    if device in ('cpu', 'cuda') and torch.is_autocast_enabled(device):
+        with torch.autocast(device, enabled=False):
+            return compute()
+    return compute()
 
 
 class DerivedCacheMixin:
