@@ -296,7 +296,8 @@ def main(argv: Optional[List[str]] = None):
     truncation = sample_cfg.get('truncation')
     device = resolve_device(args.device)
     model, generator, sample_model = load_generator(
-        args.config, args.checkpoint, device, args.sample_model)
+        args.config, args.checkpoint, device, args.sample_model,
+        args.trust_pickle)
     num_classes = getattr(generator, 'num_classes', 0)
     check_classes(args, num_classes)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)

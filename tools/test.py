@@ -35,6 +35,8 @@ DEFAULT_NUM_IMAGES = 50000
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
+
+    from mmbiggan.utils.checkpoint import add_trust_pickle_argument
     parser = argparse.ArgumentParser(
         description='Evaluate a GAN checkpoint with FID and IS.')
     parser.add_argument('config', help='config file of the model')
@@ -81,6 +83,7 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm'],
         default='none',
         help='how the processes were started')
+    add_trust_pickle_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -152,8 +155,11 @@ def check_output_path(path: str):
         raise ValueError(f'--out {path} is a directory; give a file name.')
     folder = osp.dirname(osp.abspath(path))
     existing = folder
-    while not osp.isdir(existing):
+    while not osp.exists(existing):
         existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise ValueError(f'--out {path}: {existing} is a file, not a '
+                         'folder; choose another path.')
     if not os.access(existing, os.W_OK):
         raise ValueError(f'--out {path}: {existing} is not writable.')
 
@@ -170,6 +176,7 @@ def main(argv=None):
     from mmbiggan.engine import init_distributed
     from mmbiggan.evaluation import evaluate_generator
     from mmbiggan.utils.atomic import write_bytes_atomic
+    from mmbiggan.utils.checkpoint import trusted_pickle
 
     if args.out:
         check_output_path(args.out)
@@ -177,12 +184,16 @@ def main(argv=None):
         raise ValueError(f'--num-images must be >= 2, got {args.num_images}.')
     if args.batch_size < 1:
         raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}.')
+    if args.truncation is not None and not args.truncation > 0:
+        raise ValueError(f'--truncation must be > 0, got {args.truncation}; '
+                         'leave it out for untruncated noise.')
     init_distributed(args.launcher)
     device = args.device
     if args.launcher != 'none' and torch.cuda.is_available():
         device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}'
     cfg = load_config(args.config, args.cfg_options)
-    model = init_model(cfg, args.checkpoint, device=device)
+    with trusted_pickle(args.trust_pickle):
+        model = init_model(cfg, args.checkpoint, device=device)
     metrics = resolve_metrics(cfg, args)
     evaluator = Evaluator(metrics)
     real_dataloader = None

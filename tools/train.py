@@ -32,6 +32,7 @@ if REPO_ROOT not in sys.path:  # running from a clone without installing
 
 
 def parse_args(argv=None):
+    from mmbiggan.utils.checkpoint import add_trust_pickle_argument
     parser = argparse.ArgumentParser(
         description='Train a class-conditional GAN (BigGAN family).')
     parser.add_argument('config', help='training config file')
@@ -66,12 +67,7 @@ def parse_args(argv=None):
         default='none',
         help='how the processes were started (tools/dist_train.sh uses '
         'pytorch)')
-    parser.add_argument(
-        '--trust-pickle',
-        action='store_true',
-        help='load checkpoints that hold arbitrary Python objects with a '
-        'full unpickle, which can run code: only for files you trust '
-        '(default: weights_only=True, refusing them)')
+    add_trust_pickle_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -174,19 +170,23 @@ def main(argv=None):
     # Before the Runner: mmengine's launcher would call
     # torch.cuda.set_device even without GPUs.
     init_distributed(args.launcher)
-    with trusted_pickle(args.trust_pickle):
-        if 'runner_type' in cfg:
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
-        try:
-            runner.train()
-        finally:
-            # Training that raised skipped after_train: leave the caller's
-            # signal handlers as they were.
-            for hook in runner.hooks:
-                if isinstance(hook, SignalCheckpointHook):
-                    hook.restore_handlers()
+    try:
+        with trusted_pickle(args.trust_pickle):
+            if 'runner_type' in cfg:
+                runner = RUNNERS.build(cfg)
+            else:
+                runner = Runner.from_cfg(cfg)
+            try:
+                runner.train()
+            finally:
+                # Training that raised skipped after_train: leave the
+                # caller's signal handlers as they were.
+                for hook in runner.hooks:
+                    if isinstance(hook, SignalCheckpointHook):
+                        hook.restore_handlers()
+    except BaseException as err:
+        err.work_dir = cfg.work_dir  # where run() finds this run's log
+        raise
 
 
 def log_traceback(err: BaseException) -> str:
@@ -196,8 +196,12 @@ def log_traceback(err: BaseException) -> str:
     import traceback
 
     from mmengine.logging import MMLogger
+    work_dir = getattr(err, 'work_dir', None)
+    if work_dir is None:
+        return ''
     for handler in MMLogger.get_current_instance().handlers:
-        if isinstance(handler, logging.FileHandler):
+        if isinstance(handler, logging.FileHandler) and \
+                handler.baseFilename.startswith(osp.abspath(work_dir) + '/'):
             with open(handler.baseFilename, 'a') as f:
                 f.write(''.join(traceback.format_exception(err)))
             return f' (traceback in {handler.baseFilename})'

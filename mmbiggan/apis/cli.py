@@ -14,7 +14,9 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 
-from mmbiggan.utils.checkpoint import CheckpointError
+from mmbiggan.utils.checkpoint import (CheckpointError,
+                                       add_trust_pickle_argument,
+                                       trusted_pickle)
 from .inference import check_device, default_device, init_model
 from .sampling import get_sampling_generator
 
@@ -49,7 +51,7 @@ positive_float = _bounded(float, 0.0, inclusive=False)
 
 def add_generator_arguments(parser: argparse.ArgumentParser):
     """The options every sampling script takes: ``--sample-model``,
-    ``--sample-cfg`` and ``--device``."""
+    ``--sample-cfg``, ``--device`` and ``--trust-pickle``."""
     parser.add_argument(
         '--sample-model',
         choices=['ema', 'orig'],
@@ -64,6 +66,7 @@ def add_generator_arguments(parser: argparse.ArgumentParser):
     parser.add_argument(
         '--device',
         help='cpu, cuda or cuda:N (default: cuda when available, else cpu)')
+    add_trust_pickle_argument(parser)
 
 
 class UsageError(ValueError):
@@ -123,12 +126,17 @@ class LoadedGenerator(NamedTuple):
     sample_model: str  # 'ema' or 'orig': the generator actually used
 
 
-def load_generator(config: str, checkpoint: str, device: torch.device,
-                   sample_model: str) -> LoadedGenerator:
+def load_generator(config: str,
+                   checkpoint: str,
+                   device: torch.device,
+                   sample_model: str,
+                   trust_pickle: bool = False) -> LoadedGenerator:
     """The model of ``config`` with ``checkpoint`` loaded (checked, with
-    ``weights_only=True``) and the generator to sample from (``'ema'`` or
-    ``'orig'``), saying so when the model has no EMA copy."""
-    model = init_model(config, checkpoint, device=device)
+    ``weights_only=True`` unless ``trust_pickle``) and the generator to
+    sample from (``'ema'`` or ``'orig'``), saying so when the model has no
+    EMA copy."""
+    with trusted_pickle(trust_pickle):
+        model = init_model(config, checkpoint, device=device)
     generator = get_sampling_generator(model, sample_model)
     has_ema = getattr(model, 'generator_ema', None) is not None
     if sample_model == 'ema' and not has_ema:

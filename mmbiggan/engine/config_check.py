@@ -119,7 +119,17 @@ def check_training_config(cfg: Config,
                 check_component(
                     step, reg.TRANSFORMS,
                     f'{split}_dataloader.dataset.pipeline[{index}]')
-    for name, hook in (cfg.get('default_hooks') or {}).items():
+    default_hooks = cfg.get('default_hooks') or {}
+    for name, hook in default_hooks.items():
+        if isinstance(hook, dict) and 'type' not in hook:
+            # mmengine replaces its default hook of this name by the entry.
+            others = [k for k, v in default_hooks.items()
+                      if isinstance(v, dict) and 'type' in v]
+            hint = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
+            raise ConfigError(
+                f'default_hooks.{name} has no type' +
+                (f'; did you mean default_hooks.{hint[0]}?' if hint else
+                 f"; give its type, e.g. type='{name.title()}Hook'."))
         check_component(hook, reg.HOOKS, f'default_hooks.{name}')
     for index, hook in enumerate(cfg.get('custom_hooks') or []):
         check_component(hook, reg.HOOKS, f'custom_hooks[{index}]')

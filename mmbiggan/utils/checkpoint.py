@@ -41,6 +41,18 @@ def trusted_pickle(enabled: bool = True) -> Iterator[None]:
         _TRUST_PICKLE.reset(token)
 
 
+def add_trust_pickle_argument(parser) -> None:
+    """The ``--trust-pickle`` option of every tool that reads checkpoints;
+    the tool runs its loading inside ``trusted_pickle(args.trust_pickle)``.
+    """
+    parser.add_argument(
+        '--trust-pickle',
+        action='store_true',
+        help='load checkpoints holding Python objects other than tensors '
+        'with a full unpickle, which can run code: only for files from a '
+        'source you trust (default: weights_only=True, refusing them)')
+
+
 def load_checkpoint_file(path: str,
                          map_location='cpu',
                          allowed_globals: Iterable = ()) -> dict:

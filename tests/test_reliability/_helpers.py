@@ -11,13 +11,14 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DIGITS = osp.join(ROOT, 'configs', 'biggan', 'biggan_digits_32x32.py')
 
-# 36 digits in batches of 8: epochs end inside batches. The discriminator
-# accumulates 2 batches per update (windows end at even iterations) and
-# makes 2 updates per generator update; checkpoints every 3 iterations fall
-# inside windows every other time; the learning rate decays throughout.
+# 36 images (random ones: no scikit-learn import) in batches of 8: epochs
+# end inside batches. The discriminator accumulates 2 batches per update
+# (windows end at even iterations) and makes 2 updates per generator
+# update; checkpoints every 3 iterations fall inside windows every other
+# time; the learning rate decays throughout.
 TINY_CONFIG = f"""
 _base_ = [{DIGITS!r}]
-custom_imports = dict(imports=['test_reliability.probe_hooks'])
+custom_imports = dict(imports=['test_reliability.probes'])
 model = dict(
     generator=dict(arch_cfg=dict(in_channels=[16, 8, 8],
                                  out_channels=[8, 8, 4])),
@@ -28,7 +29,7 @@ model = dict(
 optim_wrapper = dict(discriminator=dict(accumulative_counts=2))
 param_scheduler = [dict(type='LinearLR', start_factor=1.0, end_factor=0.1,
                         by_epoch=False, begin=2, end=14)]
-train_dataloader = dict(batch_size=8, dataset=dict(indices=36))
+train_dataloader = dict(batch_size=8, dataset=dict(type='NoiseDigits'))
 train_cfg = dict(max_iters=14)
 randomness = dict(seed=1234)
 default_hooks = dict(logger=dict(interval=1),

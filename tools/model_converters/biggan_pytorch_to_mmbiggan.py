@@ -22,6 +22,7 @@ from mmbiggan.converters import convert_biggan_pytorch
 from mmbiggan.converters.cli import (add_output_arguments, finish, run,
                                      source_files)
 from mmbiggan.converters.conversion import check_outputs_free
+from mmbiggan.utils.checkpoint import add_trust_pickle_argument, trusted_pickle
 
 
 def parse_args(argv=None):
@@ -34,6 +35,7 @@ def parse_args(argv=None):
         help='a BigGAN-PyTorch weights folder, or G.pth / G_ema.pth / D.pth '
         '/ state_dict.pth files')
     add_output_arguments(parser)
+    add_trust_pickle_argument(parser)
     parser.add_argument(
         '--role',
         choices=['generator', 'generator_ema', 'discriminator'],
@@ -53,12 +55,13 @@ def main(argv=None):
     args = parse_args(argv)
     inputs = source_files(args.sources)
     check_outputs_free([args.out, args.out_config], args.force, inputs)
-    conversion = convert_biggan_pytorch(
-        args.sources,
-        role=args.role,
-        name_suffix=args.name_suffix,
-        sn_eps=args.sn_eps,
-        bn_eps=args.bn_eps)
+    with trusted_pickle(args.trust_pickle):
+        conversion = convert_biggan_pytorch(
+            args.sources,
+            role=args.role,
+            name_suffix=args.name_suffix,
+            sn_eps=args.sn_eps,
+            bn_eps=args.bn_eps)
     finish(conversion, args, inputs)
 
 

@@ -19,6 +19,7 @@ from mmbiggan.converters import convert_pytorch_pretrained_biggan
 from mmbiggan.converters.cli import (add_output_arguments, finish, run,
                                      source_files)
 from mmbiggan.converters.conversion import check_outputs_free
+from mmbiggan.utils.checkpoint import add_trust_pickle_argument, trusted_pickle
 
 
 def parse_args(argv=None):
@@ -30,6 +31,7 @@ def parse_args(argv=None):
         help='model folder, or its pytorch_model.bin (config.json beside it '
         'or given with --hf-config)')
     add_output_arguments(parser)
+    add_trust_pickle_argument(parser)
     parser.add_argument(
         '--hf-config', help='the model\'s config.json, if not beside it')
     return parser.parse_args(argv)
@@ -40,7 +42,9 @@ def main(argv=None):
     inputs = source_files([args.source] +
                           ([args.hf_config] if args.hf_config else []))
     check_outputs_free([args.out, args.out_config], args.force, inputs)
-    conversion = convert_pytorch_pretrained_biggan(args.source, args.hf_config)
+    with trusted_pickle(args.trust_pickle):
+        conversion = convert_pytorch_pretrained_biggan(args.source,
+                                                       args.hf_config)
     finish(conversion, args, inputs)
 
 

@@ -1,12 +1,25 @@
-"""Test-only hooks that break a training run on purpose, loaded by the test
-configs through ``custom_imports``."""
+"""Test-only components loaded by the test configs through
+``custom_imports``: hooks that break a training run on purpose, and a
+dataset that needs no download and no scikit-learn import."""
 import os
 import signal
 
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 
-from mmbiggan.registry import HOOKS
+from mmbiggan.datasets import DigitsDataset
+from mmbiggan.registry import DATASETS, HOOKS
+
+
+@DATASETS.register_module()
+class NoiseDigits(DigitsDataset):
+    """36 fixed random 32x32 RGB images labelled 0..9 in turn."""
+
+    def load_data_list(self):
+        images = np.random.default_rng(0).integers(
+            0, 256, (36, 32, 32, 3), dtype=np.uint8)
+        return [dict(img=img, gt_label=i % 10) for i, img in enumerate(images)]
 
 
 def first_time(runner, event: str) -> bool:
