@@ -2,6 +2,9 @@
 # Train on a SLURM cluster, one task per GPU.
 #     [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #     bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [tools/train.py arguments]
+# Two minutes before the time limit (and when the job is pre-empted) every
+# task gets SIGTERM: training saves a checkpoint and stops; run the same
+# command with --resume to go on.
 set -euo pipefail
 
 if [ $# -lt 4 ]; then
@@ -27,6 +30,7 @@ srun -p "$PARTITION" \
     --ntasks-per-node="$GPUS_PER_NODE" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
+    --signal=TERM@120 \
     $SRUN_ARGS \
     python -u "$ROOT/tools/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
     --launcher=slurm "$@"

@@ -218,9 +218,10 @@ def run():
     try:
         main()
     except TrainingInterrupted as stop:
-        print(f'stopped: {stop.signal_name} received; the checkpoint of '
-              f'iteration {stop.iteration} is {stop.checkpoint}. To go on, '
-              'run the same command with --resume.', file=sys.stderr)
+        if os.environ.get('RANK', '0') == '0':  # one line, not one per rank
+            print(f'stopped: {stop.signal_name} received; the checkpoint of '
+                  f'iteration {stop.iteration} is {stop.checkpoint}. To go '
+                  'on, run the same command with --resume.', file=sys.stderr)
         sys.exit(stop.exit_code)
     except TrainingDiverged as err:
         print(f'error: {error_line(err)}', file=sys.stderr)

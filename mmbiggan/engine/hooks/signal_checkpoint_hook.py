@@ -132,6 +132,10 @@ class SignalCheckpointHook(Hook):
                 self._announced_wait = True
             return
         checkpoint = self._save(runner)
+        if self._group is not None:
+            # No process exits before rank 0 has written the checkpoint:
+            # launchers kill the others when one exits.
+            dist.barrier(group=self._group)
         self.restore_handlers()
         raise TrainingInterrupted(signum, runner.iter + 1, checkpoint)
 
