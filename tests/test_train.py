@@ -1,4 +1,5 @@
 """tools/train.py and tools/dist_train.sh end to end, on the digits."""
+import glob
 import os
 import os.path as osp
 import shutil
@@ -169,6 +170,41 @@ def test_bad_command_lines_end_in_one_clear_line(args, message, tmp_path,
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / 'wd').exists() or not os.listdir(tmp_path / 'wd')
+
+
+def test_missing_inception_file_names_the_fix_and_no_validate_trains(
+        tiny_config, tmp_path):
+    """A recipe that evaluates during training (as the published ones do)
+    needs the Inception weights; without them the run stops before the
+    first iteration with one line naming the download and --no-validate,
+    which trains without the evaluation."""
+    config = tmp_path / 'tiny_digits_eval.py'
+    config.write_text(f"""
+_base_ = [{tiny_config!r},
+          {osp.join(ROOT, 'configs/_base_/evaluation/fid_is_stylegan.py')!r}]
+inception_args = dict(type='StyleGAN',
+                      inception_path={str(tmp_path / 'absent.pt')!r})
+val_evaluator = dict(metrics=[
+    dict(type='FID', num_images=16, inception_args=inception_args)])
+val_dataloader = dict(dataset=_base_.digits_dataset, num_workers=0)
+train_cfg = dict(max_iters=4, val_interval=2)
+default_hooks = dict(checkpoint=dict(save_best='FID', rule='less'))
+""")
+    work_dir = tmp_path / 'work'
+    result = run_tool([sys.executable, 'tools/train.py', str(config),
+                       '--work-dir', str(work_dir)])
+    assert result.returncode == 2
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1, result.stderr[-2000:]
+    assert 'Inception weights not found' in err[0]
+    assert 'inception-2015-12-05.pt' in err[0] and '--no-validate' in err[0]
+    assert not glob.glob(str(work_dir / 'iter_*.pth'))
+
+    plain = tmp_path / 'plain'
+    train(str(config), plain, '--no-validate')
+    assert osp.isfile(plain / 'iter_4.pth')
+    log = log_text(plain)
+    assert 'Iter(train) [4/4]' in log and 'FID' not in log
 
 
 def test_digits_training_losses_move_as_expected():

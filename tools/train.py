@@ -2,7 +2,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--compile] [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
-        [--trust-pickle]
+        [--trust-pickle] [--no-validate]
 
 Multi-process: ``bash tools/dist_train.sh CONFIG NUM_PROCESSES [args]``
 (GPUs with NCCL, or CPU processes with gloo).
@@ -57,6 +57,11 @@ def parse_args(argv=None):
         action='store_true',
         help='torch.compile the generator and discriminator')
     parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='train without the FID/IS evaluation the config schedules '
+        '(e.g. without the Inception weights at hand)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -85,6 +90,8 @@ def build_config(args) -> Config:
     elif not cfg.get('work_dir'):
         cfg.work_dir = osp.join('work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.no_validate:
+        disable_validation(cfg)
     if args.amp:
         enable_amp(cfg)
     if args.compile:
@@ -106,6 +113,17 @@ def build_config(args) -> Config:
         'model_wrapper_cfg',
         dict(type='mmbiggan.SeparateDistributedDataParallel'))
     return cfg
+
+
+def disable_validation(cfg: Config):
+    """Drop the evaluation during training (mmengine builds the val loop
+    only from all three of these) and the best-checkpoint rule that reads
+    its metrics."""
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if isinstance(checkpoint, dict):
+        checkpoint.pop('save_best', None)
+        checkpoint.pop('rule', None)
 
 
 def enable_amp(cfg: Config):
@@ -214,6 +232,7 @@ def run():
     from mmbiggan.engine import (ConfigError, DistributedSetupError,
                                  TrainingDiverged, TrainingInterrupted)
     from mmbiggan.engine.errors import error_line
+    from mmbiggan.evaluation import InceptionLoadError
     from mmbiggan.utils.checkpoint import CheckpointError
     try:
         main()
@@ -226,6 +245,11 @@ def run():
     except TrainingDiverged as err:
         print(f'error: {error_line(err)}', file=sys.stderr)
         sys.exit(3)
+    except InceptionLoadError as err:
+        # Needed only for the evaluation the config schedules.
+        print(f'error: {error_line(err)} Or train without evaluation: '
+              '--no-validate.', file=sys.stderr)
+        sys.exit(2)
     except (ConfigError, CheckpointError, DistributedSetupError, OSError,
             ValueError, KeyError, TypeError) as err:
         # Mistakes in the config, data or files; the traceback, for a bug

@@ -17,6 +17,21 @@ def _default_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def _sync_folder(folder: str):
+    """Flush the folder entry of a rename to disk, so the new file survives
+    a power loss (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
     """Yield a temporary path beside ``path`` for any writer (``torch.save``,
@@ -38,6 +53,7 @@ def atomic_path(path: str) -> Iterator[str]:
             os.fsync(f.fileno())
         os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
+        _sync_folder(folder)
     finally:
         if osp.exists(tmp):
             os.unlink(tmp)
