@@ -573,3 +573,14 @@ def test_generator_samples_under_bfloat16_autocast():
     torch.testing.assert_close(low.float(),
                                fast(g, noise, labels, truncation=0.5),
                                rtol=0, atol=0.1)
+
+
+def test_channels_last_generator_samples_the_same_images():
+    # benchmarks/RESULTS.md: channels_last pays for sampling at batch >= 8.
+    g = deep_generator()
+    noise, labels = torch.randn(3, 16), torch.tensor([0, 4, 2])
+    expected = fast(g, noise, labels, truncation=0.5)
+    g.to(memory_format=torch.channels_last)
+    out = fast(g, noise, labels, truncation=0.5)
+    assert g.out_conv.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out, expected, **CLOSE)

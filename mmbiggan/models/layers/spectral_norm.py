@@ -175,7 +175,8 @@ class SpectralNorm(DerivedCacheMixin, nn.Module):
         """Return ``weight / sigma`` (same shape as ``weight``); computed
         once while the weights are frozen (see :func:`weights_frozen`)."""
         if not weights_frozen(self, weight):
-            self._normalized.clear()
+            # (The cache is left alone: train() clears it, and mutating it
+            # here would be a side effect in torch.compile's graphs.)
             return weight / self.sigma(weight)
         return self._normalized.get(
             (weight, *self._vectors()), (weight.dtype, weight.device),
