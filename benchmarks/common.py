@@ -80,9 +80,36 @@ def median_ratio(slow: Sequence[float], fast: Sequence[float]) -> float:
     return statistics.median(s / f for s, f in zip(slow, fast))
 
 
+def _proc_status_mib(field: str) -> Optional[float]:
+    """A memory line of Linux's /proc/self/status in MiB, or None."""
+    try:
+        with open('/proc/self/status', encoding='ascii') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def max_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux: KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's ``VmHWM`` (the peak of this program's own address space):
+    ``getrusage``'s ``ru_maxrss`` of a child started with ``subprocess``
+    starts at the parent's resident size at the fork, so it would charge a
+    child with whatever its parent held.
+    """
+    peak = _proc_status_mib('VmHWM')
+    if peak is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak
+
+
+def current_rss_mib() -> float:
+    """Resident memory of this process now, in MiB (NaN off Linux)."""
+    rss = _proc_status_mib('VmRSS')
+    return float('nan') if rss is None else rss
 
 
 def peak_memory_in_child(module: str, args: Sequence[str]) -> dict:
@@ -182,25 +209,38 @@ def make_reference_biggan_deep(seed: int = 0, channel_width: int = 128):
     return model, config
 
 
-def convert_to_mmbiggan(reference, config):
-    """The mmbiggan generator of ``reference``, through the project's
-    converter (written to a temporary pytorch-pretrained-biggan folder and
-    converted as users do), weights loaded, eval mode."""
-    from mmengine.registry import init_default_scope
-
+def converted_network(reference, config):
+    """The mmbiggan ``ConvertedNetwork`` (``cfg`` and ``state_dict``) of
+    ``reference``, through the project's converter: written to a temporary
+    pytorch-pretrained-biggan folder and converted as users do."""
     from mmbiggan.converters import convert_pytorch_pretrained_biggan
-    from mmbiggan.registry import MODELS
-    init_default_scope('mmbiggan')
     with tempfile.TemporaryDirectory() as folder:
         torch.save(reference.state_dict(),
                    osp.join(folder, 'pytorch_model.bin'))
         with open(osp.join(folder, 'config.json'), 'w',
                   encoding='utf-8') as f:
             f.write(config.to_json_string())
-        net = convert_pytorch_pretrained_biggan(folder).networks['generator']
-    generator = MODELS.build(dict(net.cfg))
-    generator.load_state_dict(net.state_dict, strict=True)
+        return convert_pytorch_pretrained_biggan(folder).networks[
+            'generator']
+
+
+def build_generator(cfg: dict, state_dict: dict):
+    """The mmbiggan generator of ``cfg`` with ``state_dict`` loaded, in
+    eval mode."""
+    from mmengine.registry import init_default_scope
+
+    from mmbiggan.registry import MODELS
+    init_default_scope('mmbiggan')
+    generator = MODELS.build(dict(cfg))
+    generator.load_state_dict(state_dict, strict=True)
     return generator.eval()
+
+
+def convert_to_mmbiggan(reference, config):
+    """The mmbiggan generator of ``reference`` (see
+    :func:`converted_network`), weights loaded, eval mode."""
+    net = converted_network(reference, config)
+    return build_generator(net.cfg, net.state_dict)
 
 
 def sampling_inputs(batch_size: int, seed: int = 0,
