@@ -236,13 +236,6 @@ def build_generator(cfg: dict, state_dict: dict):
     return generator.eval()
 
 
-def convert_to_mmbiggan(reference, config):
-    """The mmbiggan generator of ``reference`` (see
-    :func:`converted_network`), weights loaded, eval mode."""
-    net = converted_network(reference, config)
-    return build_generator(net.cfg, net.state_dict)
-
-
 def sampling_inputs(batch_size: int, seed: int = 0,
                     truncation: float = 0.4,
                     num_classes: int = 1000):
