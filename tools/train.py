@@ -231,7 +231,7 @@ def run():
     one line (3), a signal in a saved checkpoint and one line (128 + N)."""
     from mmbiggan.engine import (ConfigError, DistributedSetupError,
                                  TrainingDiverged, TrainingInterrupted)
-    from mmbiggan.engine.errors import error_line
+    from mmbiggan.utils.errors import error_line
     from mmbiggan.evaluation import InceptionLoadError
     from mmbiggan.utils.checkpoint import CheckpointError
     try:

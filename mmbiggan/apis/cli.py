@@ -17,6 +17,7 @@ from mmengine.config import Config, DictAction
 from mmbiggan.utils.checkpoint import (CheckpointError,
                                        add_trust_pickle_argument,
                                        trusted_pickle)
+from mmbiggan.utils.errors import error_line
 from .inference import check_device, default_device, init_model
 from .sampling import get_sampling_generator
 
@@ -223,16 +224,10 @@ def run(main: Callable[[Optional[List[str]]], None],
     try:
         main(argv)
     except USER_ERRORS as err:
-        print(f'error: {_one_line(err)}', file=sys.stderr)
+        print(f'error: {error_line(err)}', file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print('error: interrupted; files written so far are complete '
               '(each is written whole or not at all).', file=sys.stderr)
         return 130
     return 0
-
-
-def _one_line(err: BaseException) -> str:
-    # str(KeyError) quotes its message.
-    text = err.args[0] if isinstance(err, KeyError) and err.args else err
-    return ' '.join(str(text).split())

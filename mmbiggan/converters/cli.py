@@ -7,6 +7,7 @@ import sys
 from typing import Callable, Iterable, List, Optional
 
 from mmbiggan.utils.checkpoint import CheckpointError
+from mmbiggan.utils.errors import error_line
 from .config_check import check_against_config
 from .conversion import Conversion, check_outputs_free, save_conversion
 
@@ -74,10 +75,10 @@ def run(main: Callable[[Optional[List[str]]], None],
     try:
         main(argv)
     except CheckpointError as err:
-        print(f'error: {_one_line(err)}', file=sys.stderr)
+        print(f'error: {error_line(err)}', file=sys.stderr)
         return 1
     except OSError as err:
-        print(f'error: {_one_line(err)}', file=sys.stderr)
+        print(f'error: {error_line(err)}', file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(
@@ -90,7 +91,3 @@ def run(main: Callable[[Optional[List[str]]], None],
         logger.setLevel(previous[0])
         logger.propagate = previous[1]
     return 0
-
-
-def _one_line(err: BaseException) -> str:
-    return ' '.join(str(err).split())

@@ -284,7 +284,7 @@ class Unreadable:
 def test_an_error_in_a_dataloader_worker_is_reported_as_its_own_line():
     from torch.utils.data import DataLoader
 
-    from mmbiggan.engine.errors import error_line
+    from mmbiggan.utils.errors import error_line
     batches = iter(DataLoader(Unreadable(), batch_size=2, num_workers=1))
     with pytest.raises(OSError) as info:
         next(batches)

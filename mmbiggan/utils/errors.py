@@ -1,4 +1,5 @@
-"""Turning an exception into the one line a command-line tool prints."""
+"""Turning an exception into the one line a command-line tool prints
+(tools/train.py, the converters, the demo and the apps)."""
 import re
 
 # torch re-raises a dataloader worker's exception as the same type with the
