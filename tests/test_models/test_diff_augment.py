@@ -221,3 +221,14 @@ def test_builds_from_the_registry():
     assert augment.policy == ('translation', )
     assert "policy='translation'" in repr(augment)
     assert list(augment.state_dict()) == []  # nothing to checkpoint
+
+
+def test_no_value_is_read_back_to_the_host():
+    """On the meta device every data-dependent read (``.item()``, ``if
+    tensor``) raises, so this passing means no host sync on a GPU."""
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        x = torch.empty(4, 3, 8, 8, device='meta').to(
+            memory_format=memory_format)
+        out = DiffAugment()(x)
+        assert out.device.type == 'meta' and out.shape == x.shape
+        assert out.is_contiguous(memory_format=memory_format)
