@@ -127,7 +127,8 @@ def test_random_cutout_square_size_and_position():
     for n in range(64):
         expected = torch.ones(8, 8)
         top, left = center_h[n] - 2, center_w[n] - 2
-        expected[max(top, 0):max(top + 4, 0), max(left, 0):max(left + 4, 0)] = 0
+        rows = slice(max(top, 0), max(top + 4, 0))
+        expected[rows, max(left, 0):max(left + 4, 0)] = 0
         assert torch.equal(out[n, 0], expected), n
     zeros = (out == 0).sum((1, 2, 3))
     assert zeros.max() == 16 and zeros.min() >= 4  # the square overlaps
