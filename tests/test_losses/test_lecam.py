@@ -130,3 +130,12 @@ def test_averages_are_the_global_batch_means_on_every_rank(tmp_path):
     # Each rank's penalty is its own batch's against the shared averages.
     assert ranks[0]['loss'].item() == pytest.approx(
         0.3 * ((1 + 2)**2 + (3 + 2)**2) / 2 + 0.3 * (4 + 1)**2)
+
+
+def test_no_value_is_read_back_to_the_host():
+    """On the meta device every data-dependent read raises."""
+    reg = LeCamRegularization().to('meta')
+    logits = torch.empty(4, 1, device='meta')
+    for iteration in (0, 1):
+        loss = reg(logits, logits, iteration)
+    assert loss.device.type == 'meta' and loss.shape == ()

@@ -127,7 +127,8 @@ def test_random_cutout_square_size_and_position():
     for n in range(64):
         expected = torch.ones(8, 8)
         top, left = center_h[n] - 2, center_w[n] - 2
-        expected[max(top, 0):max(top + 4, 0), max(left, 0):max(left + 4, 0)] = 0
+        rows = slice(max(top, 0), max(top + 4, 0))
+        expected[rows, max(left, 0):max(left + 4, 0)] = 0
         assert torch.equal(out[n, 0], expected), n
     zeros = (out == 0).sum((1, 2, 3))
     assert zeros.max() == 16 and zeros.min() >= 4  # the square overlaps
@@ -221,3 +222,14 @@ def test_builds_from_the_registry():
     assert augment.policy == ('translation', )
     assert "policy='translation'" in repr(augment)
     assert list(augment.state_dict()) == []  # nothing to checkpoint
+
+
+def test_no_value_is_read_back_to_the_host():
+    """On the meta device every data-dependent read (``.item()``, ``if
+    tensor``) raises, so this passing means no host sync on a GPU."""
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        x = torch.empty(4, 3, 8, 8, device='meta').to(
+            memory_format=memory_format)
+        out = DiffAugment()(x)
+        assert out.device.type == 'meta' and out.shape == x.shape
+        assert out.is_contiguous(memory_format=memory_format)

@@ -255,11 +255,12 @@ class BigGAN(BaseModel):
     def train_discriminator(self, real_images: torch.Tensor,
                             real_labels: Optional[torch.Tensor],
                             optim_wrapper: OptimWrapper,
-                            iteration: int = 0) -> Dict[str, torch.Tensor]:
+                            iteration: Optional[int] = None
+                            ) -> Dict[str, torch.Tensor]:
         """One accumulation step of the discriminator on ``real_images``
         ``[N, C, H, W]`` in ``[-1, 1]`` and as many fakes, augmented when
-        the model has ``augment``; ``iteration`` (the runner's) schedules
-        the LeCam regularization."""
+        the model has ``augment``; ``iteration`` (the runner's, read from
+        the MessageHub when None) schedules the LeCam regularization."""
         batch_size = real_images.shape[0]
         generator = unwrap(self.generator)
         with optim_wrapper.optim_context(self.discriminator):
@@ -280,6 +281,8 @@ class BigGAN(BaseModel):
                 real_logits, fake_logits)
             loss = loss_real + loss_fake
             if self.lecam_reg is not None:
+                if iteration is None:
+                    iteration = self._current_iter()
                 loss_lecam = self.lecam_reg(real_logits, fake_logits,
                                             iteration)
                 loss = loss + loss_lecam

@@ -38,7 +38,8 @@ class LeCamRegularization(nn.Module):
     average and fake outputs below the real average are penalized; the
     averages carry no gradient.
 
-    Each call first updates the averages with the batch
+    Each call (one per discriminator batch, so once per accumulation
+    step, as in the reference) first updates the averages with the batch
     (``a <- decay * a + (1 - decay) * mean``, as the reference updates
     them inside its discriminator loss before the penalty) and then returns
     the penalty. Before ``start_iter`` the averages follow the latest batch
