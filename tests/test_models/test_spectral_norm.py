@@ -222,3 +222,40 @@ def test_bad_spectral_norm_settings_are_rejected():
         SpectralNorm(3, 4, style='torch', num_svs=2)
     with pytest.raises(ValueError, match='num_iters'):
         SpectralNorm(3, 4, num_iters=0)
+
+
+
+@pytest.mark.parametrize('style', ['ajbrock', 'torch'])
+@pytest.mark.parametrize('conv_args', [
+    dict(kernel_size=3, padding=1),  # the generator blocks' conv1
+    dict(kernel_size=3),
+    dict(kernel_size=1),
+])
+def test_upsampled_training_forward_runs_one_power_iteration(
+        style, conv_args):
+    """A training forward advances the power iteration by exactly one step,
+    with or without the upsampling (``forward_upsampled`` once normalized
+    the weight twice: two steps per generator forward where BigGAN-PyTorch
+    runs one)."""
+    torch.manual_seed(0)
+    layer = SNConv2d(4, 6, sn_cfg=dict(style=style, eps=1e-8), **conv_args)
+    matrix = layer.weight.detach().reshape(6, -1)
+    if style == 'ajbrock':
+        (u, ), (sigma, ) = reference_ajbrock_step(matrix,
+                                                  [layer.sn.u0.clone()], 1e-8)
+        expected_vectors = dict(u0=u, sv0=sigma.reshape(1))
+    else:
+        v = F.normalize(matrix.t() @ layer.sn.u, dim=0, eps=1e-8)
+        u = F.normalize(matrix @ v, dim=0, eps=1e-8)
+        sigma = u @ matrix @ v
+        expected_vectors = dict(u=u, v=v)
+    x = torch.randn(2, 4, 5, 5)
+    out = layer.forward_upsampled(x)
+
+    for name, value in expected_vectors.items():
+        torch.testing.assert_close(
+            getattr(layer.sn, name), value, rtol=0, atol=1e-6, msg=name)
+    expected = F.conv2d(
+        F.interpolate(x, scale_factor=2), layer.weight / sigma, layer.bias,
+        padding=conv_args.get('padding', 0))
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)

@@ -221,10 +221,13 @@ class SNConv2d(DerivedCacheMixin, nn.Conv2d):
         if self.kernel_size == (1, 1) and self.stride == (1, 1) and \
                 self.padding == (0, 0):
             return upsample_nearest(self(x))
+        # Normalized once: in training every normalization runs a power
+        # iteration step, and one forward must run exactly one (as
+        # BigGAN-PyTorch's does).
         weight = self.normalized_weight()
         if not self._is_same_3x3() or not weights_frozen(
                 self, weight, *(() if self.bias is None else (self.bias, ))):
-            return self(upsample_nearest(x))
+            return self._conv_forward(upsample_nearest(x), weight, self.bias)
         bias = self.bias
         folded_weight, folded_bias = self._subpixel.get(
             (weight, ) if bias is None else (weight, bias), None,
