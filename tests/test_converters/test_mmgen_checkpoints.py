@@ -375,3 +375,31 @@ def test_tool_config_mismatch_is_one_line(fixture_dir, tmp_path):
     assert len(lines) == 1 and lines[0].startswith('error: ')
     assert 'rgb2bgr is False in the config but True in the source' in lines[0]
     assert not (tmp_path / 'b.pth').exists()
+
+
+def test_source_config_of_another_run_is_refused(fixture_dir, tmp_path):
+    name = 'mmgen_sagan_32_torch_studio'
+    checkpoint = torch.load(source(fixture_dir, name), weights_only=True)
+    text = checkpoint['meta']['config']
+    other = tmp_path / 'other_run.py'
+    other.write_text(text.replace('num_classes=10', 'num_classes=100'))
+    with pytest.raises(CheckpointError) as err:
+        convert_mmgen(source(fixture_dir, name), str(other))
+    message = str(err.value)
+    assert "num_classes=100 in the config but 10 in the weights" in message
+    assert 'give the config of this run' in message and '\n' not in message
+
+
+def test_source_config_arguments_not_taken_over_are_reported(
+        fixture_dir, tmp_path, caplog):
+    name = 'mmgen_sagan_32_torch_studio'
+    checkpoint = torch.load(source(fixture_dir, name), weights_only=True)
+    text = checkpoint['meta']['config'].replace(
+        "type='SAGANGenerator'",
+        "type='SAGANGenerator', blocks_cfg=dict(type='SNGANGenResBlock', "
+        "norm_cfg=dict(type='IN'))")
+    cfg = tmp_path / 'with_blocks_cfg.py'
+    cfg.write_text(text)
+    with caplog.at_level('WARNING', logger='mmbiggan.converters.mmgen'):
+        convert_mmgen(source(fixture_dir, name), str(cfg))
+    assert "the source config sets ['blocks_cfg']" in caplog.text
