@@ -121,10 +121,11 @@ def load_source(path: str) -> Tuple[Dict[str, 'OrderedDict'], dict]:
         networks[name][rest] = value
     networks = {k: v for k, v in networks.items() if v}
     if not networks:
+        keys = short_list([str(k) for k in state_dict], 6)
         raise CheckpointError(
             f'{path} holds no `generator.*`, `generator_ema.*` or '
-            f'`discriminator.*` weights (keys: {short_list(list(state_dict), 6)}'
-            '); is it an MMGeneration/mmagic GAN checkpoint?')
+            f'`discriminator.*` weights (keys: {keys}); is it an '
+            'MMGeneration/mmagic GAN checkpoint?')
     if unexpected:
         raise CheckpointError(
             f'{path} has {len(unexpected)} keys outside the generator, EMA '
@@ -166,6 +167,9 @@ def source_model_cfg(meta: dict, source_config: Optional[str]) -> dict:
     model = model.to_dict() if hasattr(model, 'to_dict') else dict(model)
     model['_origin'] = origin
     model['_custom_hooks'] = list(cfg.get('custom_hooks') or [])
+    train_cfg = cfg.get('train_cfg')
+    if isinstance(train_cfg, dict) and 'disc_steps' in train_cfg:
+        model['_disc_steps'] = int(train_cfg['disc_steps'])
     return model
 
 
@@ -318,26 +322,49 @@ def network_settings(arch: str, source_cfg: Optional[dict],
 
 
 def ema_config(model_cfg: dict) -> Optional[dict]:
-    """mmbiggan's ``ema_config`` (decay convention) from MMGeneration's EMA
-    hook (``interp_cfg.momentum`` is the decay; buffers use
-    ``momentum_nontrainable``, 0 by default: copied) or mmagic's
-    ``model.ema_config`` (``momentum`` is 1 - decay; buffers copied)."""
+    """mmbiggan's ``ema_config`` (decay convention, ``interval`` counted in
+    generator updates) from MMGeneration's EMA hook or mmagic's
+    ``model.ema_config``.
+
+    MMGeneration: ``interp_cfg.momentum`` is the decay, buffers use
+    ``momentum_nontrainable`` (0 by default: copied), ``interval`` counts
+    runner iterations (its default -1: never), of which
+    ``train_cfg.disc_steps`` make one generator update. mmagic:
+    ``momentum`` is 1 - decay, buffers are copied unless ``update_buffers``,
+    ``interval`` counts generator updates.
+    """
     for hook in model_cfg.get('_custom_hooks', []):
         if isinstance(hook, dict) and hook.get(
                 'type') == 'ExponentialMovingAverageHook':
             interp = hook.get('interp_cfg') or {}
+            every = int(hook.get('interval', -1))
+            if every <= 0:
+                # mmcv's every_n_iters is never true for n <= 0
+                logger.warning(
+                    f'The source\'s EMA hook has interval={every}: it never '
+                    'averaged (the EMA generator stayed a copy); the '
+                    'converted model config uses the default ema_config.')
+                return None
+            disc_steps = model_cfg.get('_disc_steps', 1)
+            if every % disc_steps:
+                logger.warning(
+                    f'The source averaged the EMA every {every} iterations '
+                    f'with {disc_steps} discriminator steps per generator '
+                    'step, not a whole number of generator steps; the '
+                    'converted ema_config averages after every generator '
+                    'step.')
             return dict(
                 momentum=float(interp.get('momentum', 0.999)),
                 buffer_momentum=float(
                     interp.get('momentum_nontrainable', 0.0)),
-                interval=max(int(hook.get('interval', -1)), 1),
+                interval=max(every // disc_steps, 1),
                 start_iter=int(hook.get('start_iter', 0)))
     ema = model_cfg.get('ema_config')
     if isinstance(ema, dict) and ema:
+        decay = 1.0 - float(ema.get('momentum', 0.0002))
         return dict(
-            momentum=1.0 - float(ema.get('momentum', 0.0002)),
-            buffer_momentum=0.0 if not ema.get('update_buffers') else
-            1.0 - float(ema.get('momentum', 0.0002)),
+            momentum=decay,
+            buffer_momentum=decay if ema.get('update_buffers') else 0.0,
             interval=int(ema.get('interval', 1)),
             start_iter=int(ema.get('start_iter', 0)))
     return None

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from mmbiggan.apis import init_model
 from mmbiggan.converters import convert_mmgen, save_conversion
-from mmbiggan.converters.mmgen import ajbrock_to_torch, map_key
+from mmbiggan.converters.mmgen import ajbrock_to_torch, ema_config, map_key
 from mmbiggan.models.layers.spectral_norm import SpectralNorm
 from mmbiggan.utils.checkpoint import CheckpointError
 
@@ -140,7 +140,8 @@ def test_fixture_converts_and_reproduces_outputs(fixture_dir, tmp_path,
 
 
 def test_assumed_settings_only_without_a_source_config(fixture_dir):
-    recorded = _converted(source(fixture_dir, 'mmgen_sngan_64_torch_sngan_init'))
+    recorded = _converted(
+        source(fixture_dir, 'mmgen_sngan_64_torch_sngan_init'))
     assert 'assumed_settings' not in recorded.info
     assert recorded.info['source_config'] == 'the checkpoint meta'
     stripped = _converted(
@@ -188,6 +189,32 @@ def test_ema_settings(fixture_dir):
         momentum=pytest.approx(0.9999), buffer_momentum=0.0, interval=1,
         start_iter=0)
     assert mmagic.info['ema_steps'] == 1000
+
+
+def test_ema_interval_counts_generator_updates(caplog):
+    # MMGeneration's CIFAR-10 BigGAN: the hook every 4 runner iterations
+    # with 4 discriminator steps per generator step = every G update.
+    hook = dict(type='ExponentialMovingAverageHook', interval=4,
+                start_iter=4000, interp_cfg=dict(momentum=0.9999))
+    cfg = ema_config(dict(_custom_hooks=[hook], _disc_steps=4))
+    assert cfg == dict(momentum=0.9999, buffer_momentum=0.0, interval=1,
+                       start_iter=4000)
+    hook.update(interval=8, interp_cfg=dict(momentum=0.999,
+                                            momentum_nontrainable=0.5))
+    assert ema_config(dict(_custom_hooks=[hook], _disc_steps=4)) == dict(
+        momentum=0.999, buffer_momentum=0.5, interval=2, start_iter=4000)
+    hook.update(interval=6)  # not a whole number of G steps
+    with caplog.at_level('WARNING', logger='mmbiggan.converters.mmgen'):
+        assert ema_config(dict(_custom_hooks=[hook],
+                               _disc_steps=4))['interval'] == 1
+        # the hook's default interval -1: mmcv never runs it
+        assert ema_config(dict(_custom_hooks=[dict(
+            type='ExponentialMovingAverageHook')])) is None
+    assert 'not a whole number of generator steps' in caplog.text
+    assert 'interval=-1: it never averaged' in caplog.text
+    # mmagic: momentum is the weight of the new value
+    assert ema_config(dict(ema_config=dict(momentum=0.001, interval=2))) == \
+        dict(momentum=0.999, buffer_momentum=0.0, interval=2, start_iter=0)
 
 
 def test_zip_format_checkpoint_converts(fixture_dir, tmp_path):
