@@ -44,8 +44,8 @@ class Conversion:
     """Networks converted from one source checkpoint.
 
     Attributes:
-        source_format (str): ``'BigGAN-PyTorch'`` or
-            ``'pytorch-pretrained-biggan'``.
+        source_format (str): ``'BigGAN-PyTorch'``,
+            ``'pytorch-pretrained-biggan'`` or ``'MMGeneration/mmagic'``.
         networks (dict): ``{'generator' | 'generator_ema' | 'discriminator':
             ConvertedNetwork}``.
         info (dict): Facts about the source recorded in the checkpoint meta

@@ -158,3 +158,57 @@ def test_spectral_norm_style_does_not_change_parameters():
     torch_style = BigGANGenerator(32, sn_style='torch', **kwargs)
     shapes = lambda m: {k: v.shape for k, v in m.named_parameters()}  # noqa
     assert shapes(ajbrock) == shapes(torch_style)
+
+
+def test_parameter_count_of_biggan_deep_512_discriminator():
+    """MMGeneration's BigGAN-Deep-512 D (base 128, 1000 classes) attends
+    after the fourth stage, on 32x32 features of 8 * 128 channels; at the
+    third stage (64x64, 4 * 128 channels) it would count 1.25 * (1024**2 -
+    512**2) = 983,040 parameters fewer (theta, phi, g, o of the block)."""
+    assert meta_count(lambda: BigGANDeepDiscriminator(
+        512, num_classes=1000, base_channels=128)) == 39_284_162
+
+
+def attention_sites(network, scale, downsampling):
+    """(feature size, channels) at every attention block of ``network``,
+    from the blocks' in/out layout (``downsampling``: discriminator)."""
+    from mmbiggan.models.layers.attention import SelfAttentionBlock
+    arch = network.arch
+    size = scale if downsampling else network.input_scale
+    sites = []
+    for index, channels in enumerate(arch['out_channels']):
+        if downsampling and arch['downsample'][index]:
+            size //= 2
+        if not downsampling and arch['upsample'][index]:
+            size *= 2
+        if arch['attention'][index]:
+            sites.append((size, channels))
+    assert len(sites) == sum(
+        isinstance(m, SelfAttentionBlock) for m in network.modules())
+    return sites
+
+
+# Where MMGeneration 0.7.3 puts attention at base width 1 (its
+# ``_get_default_arch_cfg`` tables: (feature size, channels) after the
+# attended block).
+MMGEN_ATTENTION = {
+    'BigGANGenerator': {32: [], 64: [(64, 2)], 128: [(64, 2)],
+                        256: [(64, 4)], 512: [(64, 4)]},
+    'BigGANDiscriminator': {32: [], 64: [], 128: [(64, 1)], 256: [(64, 2)],
+                            512: [(32, 4)]},
+    'BigGANDeepGenerator': {32: [], 64: [(64, 2)], 128: [(64, 2)],
+                            256: [(64, 4)], 512: [(64, 4)]},
+    'BigGANDeepDiscriminator': {32: [], 64: [], 128: [(64, 2)],
+                                256: [(64, 4)], 512: [(32, 8)]},
+}
+
+
+@pytest.mark.parametrize('name', sorted(MMGEN_ATTENTION))
+def test_attention_sits_where_mmgeneration_puts_it(name):
+    import mmbiggan.models as models
+    cls = getattr(models, name)
+    for scale, expected in MMGEN_ATTENTION[name].items():
+        with torch.device('meta'):
+            network = cls(scale, num_classes=3, base_channels=8)
+        found = attention_sites(network, scale, 'Discriminator' in name)
+        assert found == [(s, c * 8) for s, c in expected], (scale, found)

@@ -19,6 +19,10 @@ from .base_generator import (ConditionalGenerator, check_norm_cfg,
                              resolve_block_type)
 from .biggan import biggan_generator_arch, check_arch, projection_head
 
+# Channel multipliers, downsampling and attention per stage, as
+# MMGeneration's BigGANDeepDiscriminator. BigGAN-PyTorch's BigGANdeep.py has
+# no 512 discriminator; MMGeneration attends after the fourth stage (32x32
+# features, 8 * base_channels) there, which the 512 entry follows.
 _D_ARCH = {
     32: ([4, 4, 4], [4, 4, 4], [True, True, False], [False] * 3),
     64: ([1, 2, 4, 8], [2, 4, 8, 16], [True] * 4, [False] * 4),
@@ -27,7 +31,7 @@ _D_ARCH = {
     256: ([1, 2, 4, 8, 8, 16], [2, 4, 8, 8, 16, 16], [True] * 6,
           [False, True] + [False] * 4),
     512: ([1, 1, 2, 4, 8, 8, 16], [1, 2, 4, 8, 8, 16, 16], [True] * 7,
-          [False, False, True] + [False] * 4),
+          [False, False, False, True] + [False] * 3),
 }
 
 
