@@ -1,6 +1,7 @@
 """Configs written for MMGeneration 0.x and mmagic 1.x, translated into
 mmbiggan configs that train the same way (see README, "Migrating from
 MMGeneration and mmagic")."""
+import os.path as osp
 from typing import List, Tuple
 
 from mmengine.config import Config
@@ -42,4 +43,7 @@ def translate_config(cfg: Config,
         return cfg, []
     translator = MMagicTranslator if dialect == 'mmagic' else MMGenTranslator
     out, warnings = translator(cfg.to_dict(), for_training).translate()
-    return Config(out, filename=cfg.filename), warnings
+    # The file name (when there is a file) names the dumped config.
+    filename = cfg.filename if cfg.filename and osp.isfile(
+        cfg.filename) else None
+    return Config(out, filename=filename), warnings
