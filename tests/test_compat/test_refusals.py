@@ -229,3 +229,15 @@ def test_train_cli_trains_an_mmgen_config(tmp_path):
     assert osp.isfile(tmp_path / 'work' / 'iter_4.pth')
     output = result.stdout + result.stderr
     assert 'RepeatDataset is dropped' in output
+
+
+def test_mmbiggan_ema_momentum_in_mmagic_convention_is_warned():
+    # An mmagic momentum written straight into an mmbiggan ema_config.
+    from mmbiggan.models.gans import conditional_gan
+    with mock.patch.object(conditional_gan, 'print_log') as print_log:
+        conditional_gan.check_ema_config(dict(momentum=0.9999))
+        assert not print_log.called
+        conditional_gan.check_ema_config(dict(momentum=0.0001))
+    (message, ), kwargs = print_log.call_args
+    assert 'keeps only 0.01% of the average' in message
+    assert kwargs['level'] == logging.WARNING
