@@ -3,7 +3,7 @@ warnings and refusals, and the mmbiggan pieces both produce (runtime,
 optimizers, EMA, checkpoints, metrics, datasets)."""
 import logging
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from mmengine.logging import print_log
 
@@ -186,3 +186,86 @@ def channel_order_warning(report: Translation, key: str):
         key, 'the source trained on BGR images; mmbiggan trains on RGB '
         '(datasets load RGB, samples and checkpoints are RGB), so the '
         'channel order of the data differs from the source run.')
+
+
+class PipelineDialect(NamedTuple):
+    """How a source names the transforms that mmbiggan has too."""
+    flip: str  # the flip transform ('RandomFlip' in mmcls, 'Flip' mmagic)
+    flip_prob: str  # its probability argument
+    size_keys: Tuple[str, ...]  # Resize's output-size argument(s)
+    dropped: Tuple[str, ...]  # packing steps mmbiggan's PackInputs replaces
+    with_normalize: bool  # mmcls's Normalize (mean/std 127.5, to_rgb)
+
+
+MMCLS_PIPELINE = PipelineDialect('RandomFlip', 'flip_prob', ('size', 'scale'),
+                                 ('ImageToTensor', 'ToTensor', 'Collect'),
+                                 True)
+MMAGIC_PIPELINE = PipelineDialect('Flip', 'flip_ratio', ('scale', ),
+                                  ('PackInputs', ), False)
+
+
+def convert_pipeline(report: Translation, steps: list, where: str,
+                     dialect: PipelineDialect,
+                     cifar: bool) -> Tuple[list, bool, bool]:
+    """mmbiggan's pipeline for a source's ``steps``; CIFAR-10 items are
+    arrays already, so only flips are allowed there.
+
+    Returns:
+        tuple: The transforms (ending with ``PackInputs``), whether they
+        flip, and whether a ``Normalize(to_rgb=True)`` swapped the channels.
+    """
+    out, flip, swapped = [], False, False
+    file_steps = () if cifar else ('LoadImageFromFile', 'CenterCropLongEdge',
+                                   'RandomCropLongEdge', 'Resize')
+    for index, step in enumerate(steps):
+        at = f'{where}.pipeline[{index}]'
+        kind = step.get('type')
+        if kind in dialect.dropped:
+            continue
+        if kind == 'LoadImageFromFile' and kind in file_steps:
+            report.expect_keys(step, at, ('type', 'key'))
+            out.append(dict(type=kind))
+        elif kind in ('CenterCropLongEdge', 'RandomCropLongEdge') and \
+                kind in file_steps:
+            report.expect_keys(step, at, ('type', 'keys'))
+            out.append(dict(type=kind))
+        elif kind == 'Resize' and kind in file_steps:
+            report.expect_keys(
+                step, at, ('type', 'backend', 'interpolation', 'keys',
+                           'keep_ratio') + dialect.size_keys)
+            size = next((step[k] for k in dialect.size_keys if k in step),
+                        None)
+            if step.get('keep_ratio') or isinstance(size, (int, type(None))) \
+                    or size[0] != size[1]:
+                report.refuse(at, f'size {size}: mmbiggan resizes to a '
+                              'square (h, w) without keep_ratio.')
+            # mmcls's and mmagic's Resize default to OpenCV, bilinear.
+            out.append(
+                dict(type='Resize', scale=tuple(size),
+                     backend=step.get('backend') or 'cv2',
+                     interpolation=step.get('interpolation', 'bilinear')))
+        elif kind == dialect.flip:
+            report.expect_keys(
+                step, at, ('type', 'keys', 'direction', dialect.flip_prob))
+            if step.get('direction', 'horizontal') != 'horizontal':
+                report.refuse(f'{at}.direction', 'only horizontal flips.')
+            prob = float(step.get(dialect.flip_prob, 0.5))
+            if cifar and prob != 0.5:
+                report.refuse(f'{at}.{dialect.flip_prob}',
+                              f'{prob}; CIFAR-10 flips with 0.5.')
+            flip = True
+            out.append(
+                dict(type='RandomFlip', prob=prob, direction='horizontal'))
+        elif kind == 'Normalize' and dialect.with_normalize:
+            report.expect_keys(step, at, ('type', 'mean', 'std', 'to_rgb'))
+            if list(step.get('mean')) != [127.5] * 3 or \
+                    list(step.get('std')) != [127.5] * 3:
+                report.refuse(
+                    at, 'mmbiggan maps pixels to [-1, 1] (mean = std = '
+                    f'127.5); got mean {step.get("mean")}, std '
+                    f'{step.get("std")}.')
+            swapped ^= bool(step.get('to_rgb'))
+        else:
+            report.refuse(f'{at}.type',
+                          f'{kind!r} has no mmbiggan equivalent.')
+    return out + [dict(type='PackInputs')], flip, swapped

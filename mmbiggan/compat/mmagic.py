@@ -21,9 +21,17 @@ argument names and three conventions, taken from mmagic's code:
 from copy import deepcopy
 from typing import List, Tuple
 
-from .common import (Translation, best_checkpoint, channel_order_warning,
-                     cifar10_dataset, eval_dataloader, imagenet_dataset,
-                     inception_args, join_root, runtime_defaults,
+from .common import (MMAGIC_PIPELINE,
+                     Translation,
+                     best_checkpoint,
+                     channel_order_warning,
+                     cifar10_dataset,
+                     convert_pipeline,
+                     eval_dataloader,
+                     imagenet_dataset,
+                     inception_args,
+                     join_root,
+                     runtime_defaults,
                      train_dataloader)
 
 GAN_TYPES = ('BigGAN', 'SAGAN', 'SNGAN', 'BasicConditionalGAN',
@@ -280,52 +288,14 @@ class MMagicTranslator:
 
     def _pipeline(self, steps: list, where: str, loaded_order: str,
                   cifar: bool):
-        out, flip = [], False
-        for index, step in enumerate(steps):
-            at = f'{where}.pipeline[{index}]'
-            kind = step.get('type')
-            if kind == 'LoadImageFromFile' and not cifar:
-                self.report.expect_keys(step, at, ('type', 'key'))
-                out.append(dict(type='LoadImageFromFile'))
-            elif kind in ('CenterCropLongEdge', 'RandomCropLongEdge') and \
-                    not cifar:
-                self.report.expect_keys(step, at, ('type', 'keys'))
-                out.append(dict(type=kind))
-            elif kind == 'Resize' and not cifar:
-                self.report.expect_keys(
-                    step, at,
-                    ('type', 'scale', 'backend', 'interpolation', 'keys',
-                     'keep_ratio'))
-                if step.get('keep_ratio'):
-                    self.report.refuse(f'{at}.keep_ratio', 'True; squares.')
-                out.append(
-                    dict(type='Resize', scale=tuple(step['scale']),
-                         backend=step.get('backend') or 'cv2',
-                         interpolation=step.get('interpolation',
-                                                'bilinear')))
-            elif kind == 'Flip':
-                self.report.expect_keys(
-                    step, at, ('type', 'keys', 'flip_ratio', 'direction'))
-                if step.get('direction', 'horizontal') != 'horizontal':
-                    self.report.refuse(f'{at}.direction',
-                                       'only horizontal flips.')
-                prob = float(step.get('flip_ratio', 0.5))
-                if cifar and prob != 0.5:
-                    self.report.refuse(f'{at}.flip_ratio', f'{prob}; 0.5.')
-                flip = True
-                out.append(dict(type='RandomFlip', prob=prob,
-                                direction='horizontal'))
-            elif kind == 'PackInputs':
-                continue
-            else:
-                self.report.refuse(f'{at}.type',
-                                   f'{kind!r} has no mmbiggan equivalent.')
-        order = self.output_order or loaded_order
-        if order == 'BGR':
+        """mmbiggan's pipeline (for CIFAR-10 only whether it flips);
+        ``loaded_order``: the channel order the source dataset yields, which
+        the data preprocessor's ``output_channel_order`` overrides."""
+        pipeline, flip, _ = convert_pipeline(self.report, steps, where,
+                                             MMAGIC_PIPELINE, cifar)
+        if (self.output_order or loaded_order) == 'BGR':
             channel_order_warning(self.report, f'{where}.pipeline')
-        if cifar:
-            return flip
-        return out + [dict(type='PackInputs')]
+        return flip if cifar else pipeline
 
     def _data(self):
         loader = self.src.get('train_dataloader')

@@ -22,9 +22,17 @@ with one line naming it. The meanings follow MMGeneration's code:
 from copy import deepcopy
 from typing import List, Optional, Tuple
 
-from .common import (Translation, best_checkpoint, channel_order_warning,
-                     cifar10_dataset, eval_dataloader, imagenet_dataset,
-                     inception_args, optim_wrapper, runtime_defaults,
+from .common import (MMCLS_PIPELINE,
+                     Translation,
+                     best_checkpoint,
+                     channel_order_warning,
+                     cifar10_dataset,
+                     convert_pipeline,
+                     eval_dataloader,
+                     imagenet_dataset,
+                     inception_args,
+                     optim_wrapper,
+                     runtime_defaults,
                      train_dataloader)
 
 GAN_TYPES = ('BasiccGAN', 'BasicConditionalGAN')
@@ -132,9 +140,10 @@ class MMGenTranslator:
             self.report.refuse(
                 'train_cfg.disc_steps',
                 f'{cfg["disc_steps"]} is not a multiple of '
-                f'batch_accumulation_steps={cfg["accumulation"]}: MMGeneration '
-                'would update the generator in the middle of an accumulated '
-                'discriminator step, which mmbiggan does not do.')
+                f'batch_accumulation_steps={cfg["accumulation"]}: '
+                'MMGeneration would update the generator in the middle of '
+                'an accumulated discriminator step, which mmbiggan does '
+                'not do.')
         return cfg
 
     def _ema(self, train_cfg: dict) -> Optional[dict]:
@@ -387,65 +396,11 @@ class MMGenTranslator:
                   cifar: bool):
         """mmbiggan's pipeline for mmcls's steps (for CIFAR-10 only whether
         it flips). ``loaded_order``: the channel order mmcls loads."""
-        out, flip, order = [], False, loaded_order
-        for index, step in enumerate(steps):
-            at = f'{where}.pipeline[{index}]'
-            kind = step.get('type')
-            if kind == 'LoadImageFromFile' and not cifar:
-                self.report.expect_keys(step, at, ('type', ))
-                out.append(dict(type='LoadImageFromFile'))
-            elif kind in ('CenterCropLongEdge', 'RandomCropLongEdge') and \
-                    not cifar:
-                self.report.expect_keys(step, at, ('type', 'keys'))
-                out.append(dict(type=kind))
-            elif kind == 'Resize' and not cifar:
-                self.report.expect_keys(
-                    step, at,
-                    ('type', 'size', 'backend', 'interpolation', 'keys',
-                     'scale'))
-                size = step.get('size', step.get('scale'))
-                if isinstance(size, int) or size is None or \
-                        size[0] != size[1]:
-                    self.report.refuse(f'{at}.size',
-                                       f'{size}: give a square (h, w).')
-                out.append(
-                    dict(type='Resize', scale=tuple(size),
-                         backend=step.get('backend', 'cv2'),
-                         interpolation=step.get('interpolation',
-                                                'bilinear')))
-            elif kind == 'RandomFlip':
-                self.report.expect_keys(
-                    step, at, ('type', 'flip_prob', 'direction', 'keys'))
-                if step.get('direction', 'horizontal') != 'horizontal':
-                    self.report.refuse(f'{at}.direction',
-                                       'only horizontal flips.')
-                prob = float(step.get('flip_prob', 0.5))
-                if cifar and prob != 0.5:
-                    self.report.refuse(f'{at}.flip_prob', f'{prob}; 0.5.')
-                flip = True
-                out.append(dict(type='RandomFlip', prob=prob,
-                                direction='horizontal'))
-            elif kind == 'Normalize':
-                self.report.expect_keys(step, at,
-                                        ('type', 'mean', 'std', 'to_rgb'))
-                if list(step.get('mean')) != [127.5] * 3 or \
-                        list(step.get('std')) != [127.5] * 3:
-                    self.report.refuse(
-                        at, 'mmbiggan maps pixels to [-1, 1] (mean = std = '
-                        f'127.5); got mean {step.get("mean")}, std '
-                        f'{step.get("std")}.')
-                if step.get('to_rgb'):
-                    order = 'RGB' if order == 'BGR' else 'BGR'
-            elif kind in ('ImageToTensor', 'ToTensor', 'Collect'):
-                continue
-            else:
-                self.report.refuse(f'{at}.type',
-                                   f'{kind!r} has no mmbiggan equivalent.')
-        if order == 'BGR':
+        pipeline, flip, swapped = convert_pipeline(
+            self.report, steps, where, MMCLS_PIPELINE, cifar)
+        if (loaded_order == 'BGR') != swapped:  # BGR reaches the model
             channel_order_warning(self.report, f'{where}.pipeline')
-        if cifar:
-            return flip
-        return out + [dict(type='PackInputs')]
+        return flip if cifar else pipeline
 
     # ------------------------------------------------------------------
     def _metric(self, cfg: dict, where: str) -> dict:

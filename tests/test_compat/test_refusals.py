@@ -15,7 +15,8 @@ from mmbiggan.compat import translate_config
 from mmbiggan.engine import ConfigError
 from ._fake_data import MMAGIC_DIR, MMGEN_DIR, ROOT, write_cifar
 
-MMGEN_CIFAR = osp.join(MMGEN_DIR, 'biggan', 'biggan_cifar10_32x32_b25x2_500k.py')
+MMGEN_CIFAR = osp.join(MMGEN_DIR, 'biggan',
+                       'biggan_cifar10_32x32_b25x2_500k.py')
 MMAGIC_CIFAR = osp.join(MMAGIC_DIR, 'biggan',
                         'biggan_2xb25-500kiters_cifar10-32x32.py')
 
@@ -90,8 +91,8 @@ def test_mmgen_keys_without_equivalent_are_refused(options, message):
     (dict(module_keys=('discriminator_ema', )), 'module_keys'),
     (dict(interp_mode='slerp'), "interp_mode: 'slerp'"),
 ])
-def test_mmgen_ema_hooks_mmbiggan_cannot_follow_are_refused(changes,
-                                                             message):
+def test_mmgen_ema_hooks_mmbiggan_cannot_follow_are_refused(
+        changes, message):
     with pytest.raises(ConfigError, match='custom_hooks') as info:
         translate_with(MMGEN_CIFAR, ema_hook_options(MMGEN_CIFAR, **changes))
     assert message in str(info.value)
@@ -191,7 +192,8 @@ def test_shipped_studiogan_configs_build_conditional_models(path):
 
 
 def test_mmagic_converted_configs_map_rgb_to_bgr():
-    path = osp.join(MMAGIC_DIR, 'sagan', 'sagan_cvt-studioGAN_cifar10-32x32.py')
+    path = osp.join(MMAGIC_DIR, 'sagan',
+                    'sagan_cvt-studioGAN_cifar10-32x32.py')
     out, _ = translate_config(Config.fromfile(path), for_training=False)
     assert out.model.generator.rgb2bgr is True
     assert 'rgb_to_bgr' not in out.model.generator

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmbiggan.engine import check_training_config
-from ._fake_data import (MMAGIC_DIR, MMGEN_DIR, ROOT, mmagic_options,
+from ._fake_data import (MMGEN_DIR, ROOT, mmagic_options,
                          mmgen_options, write_cifar, write_imagenet)
 from .test_translated_values import MMAGIC_CONFIGS, MMGEN_CONFIGS, name
 
