@@ -173,7 +173,6 @@ def main(argv=None):
 
     from mmbiggan.apis import (get_sampling_generator, init_model,
                                load_config)
-    from mmbiggan.compat import translate_config
     from mmbiggan.engine import init_distributed
     from mmbiggan.evaluation import evaluate_generator
     from mmbiggan.utils.atomic import write_bytes_atomic
@@ -193,7 +192,6 @@ def main(argv=None):
     if args.launcher != 'none' and torch.cuda.is_available():
         device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}'
     cfg = load_config(args.config, args.cfg_options)
-    cfg = translate_config(cfg, for_training=False)[0]
     with trusted_pickle(args.trust_pickle):
         model = init_model(cfg, args.checkpoint, device=device)
     metrics = resolve_metrics(cfg, args)

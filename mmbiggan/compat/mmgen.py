@@ -57,17 +57,14 @@ REFUSED_KEYS = {
 
 def is_mmgen_config(cfg: dict) -> bool:
     """Whether ``cfg`` is written for MMGeneration 0.x: an mmcv-1.x runtime
-    key, or a model of MMGeneration's GAN types."""
+    key or MMGeneration's ``train_cfg`` (the model type alone does not
+    tell: mmbiggan registers ``BasiccGAN`` too)."""
     keys = ('optimizer', 'total_iters', 'data', 'evaluation',
             'checkpoint_config', 'log_config', 'lr_config', 'runner')
-    model = cfg.get('model') or {}
     train_cfg = cfg.get('train_cfg') or {}
     return any(k in cfg for k in keys) or (
         isinstance(train_cfg, dict) and
-        any(k in train_cfg for k in ('disc_steps', 'use_ema'))) or (
-            isinstance(model, dict) and model.get('type') in GAN_TYPES
-            and 'optim_wrapper' not in cfg and
-            'data_preprocessor' not in model)
+        any(k in train_cfg for k in ('disc_steps', 'use_ema')))
 
 
 class MMGenTranslator:
