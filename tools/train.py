@@ -78,12 +78,14 @@ def parse_args(argv=None):
 
 def build_config(args) -> Config:
     """The config of ``args``, with the command-line switches applied."""
+    from mmbiggan.compat import translate_config
     from mmbiggan.engine import ConfigError
     if not osp.isfile(args.config):
         raise ConfigError(f'Config file not found: {args.config}')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    cfg = translate_config(cfg)[0]  # MMGeneration / mmagic configs
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir

@@ -19,7 +19,10 @@ def default_device() -> str:
 
 def load_config(config: Union[str, Config],
                 cfg_options: Optional[dict] = None) -> Config:
-    """Read a config file (or take a Config) and apply ``cfg_options``."""
+    """Read a config file (or take a Config), apply ``cfg_options`` and
+    translate an MMGeneration or mmagic config (see
+    :func:`mmbiggan.compat.translate_config`)."""
+    from mmbiggan.compat import translate_config
     if isinstance(config, (str, bytes)):
         if not osp.isfile(config):
             raise FileNotFoundError(f'Config file not found: {config}')
@@ -29,6 +32,8 @@ def load_config(config: Union[str, Config],
                         f'{type(config).__name__}.')
     if cfg_options:
         config.merge_from_dict(cfg_options)
+    # MMGeneration and mmagic configs (of converted checkpoints, say).
+    config = translate_config(config, for_training=False)[0]
     if 'model' not in config:
         raise KeyError('The config defines no `model`.')
     return config

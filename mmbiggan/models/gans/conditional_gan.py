@@ -1,11 +1,12 @@
 """The class-conditional GAN: networks, losses, EMA and the training step."""
 import difflib
+import logging
 from copy import deepcopy
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.structures import BaseDataElement
@@ -35,6 +36,15 @@ def check_ema_config(ema_config: dict) -> dict:
         if not 0 <= cfg[key] < 1:
             raise ValueError(f'ema_config.{key} must be in [0, 1), got '
                              f'{cfg[key]}.')
+    if 0 < cfg['momentum'] < 0.5:
+        # mmagic's ExponentialMovingAverage gives the weight of the new
+        # value (0.0001); here it is the weight of the average.
+        print_log(
+            f'ema_config.momentum={cfg["momentum"]} keeps only '
+            f'{cfg["momentum"]:.2%} of the average per step; mmbiggan\'s '
+            'momentum is the weight of the average (BigGAN: 0.9999). An '
+            "mmagic value m (the new value's weight) is 1 - m here.",
+            logger='current', level=logging.WARNING)
     if int(cfg['interval']) < 1 or int(cfg['start_iter']) < 0:
         raise ValueError('ema_config needs interval >= 1 and start_iter >= 0,'
                          f' got {ema_config}.')

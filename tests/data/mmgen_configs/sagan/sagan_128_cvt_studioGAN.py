@@ -1,0 +1,1 @@
+_base_ = ['../_base_/models/sagan/sagan_128x128.py']

@@ -1,0 +1,1 @@
+_base_ = ['../_base_/models/sagan/sagan_32x32.py']
