@@ -159,7 +159,7 @@ def test_test_tool_bad_input_keeps_results(capsys, tmp_path,
         ([config, checkpoint, '--inception-path', standin_inception_path,
           '--num-images', '1'], '--num-images must be >= 2'),
         ([config, checkpoint, '--inception-path', standin_inception_path,
-          '--metrics', 'fid'], 'FID needs statistics of real images'),
+          '--metrics', 'fid'], 'FID needs real images: pass --inception-pkl'),
         ([config, checkpoint, '--inception-path', standin_inception_path,
           '--out', str(tmp_path)], 'is a directory'),
     ]
