@@ -189,9 +189,10 @@ def real_dataloader_config(cfg, waiting: list):
         if cfg.get(key):
             return cfg[key]
     names = sorted({type(metric).__name__ for metric in waiting})
-    hints = '; '.join(
-        f'{name}: {REAL_DATA_HINTS.get(name, "a file of real data")}'
-        for name in names)
+    hints = [REAL_DATA_HINTS.get(name, 'a file of real data')
+             for name in names]
+    hints = hints[0] if len(names) == 1 else '; '.join(
+        f'{name}: {hint}' for name, hint in zip(names, hints))
     raise ValueError(
         f'{" and ".join(names)} need{"s" if len(names) == 1 else ""} real '
         f'images: pass {hints}, or use a config with a dataloader.')

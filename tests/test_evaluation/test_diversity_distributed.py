@@ -4,7 +4,6 @@ gathered in dataset order, and the generated images (the class-balanced
 ones of IntraClassFID included) are split and gathered in image order."""
 import json
 import os
-import socket
 
 import numpy as np
 import pytest
@@ -19,6 +18,8 @@ from torch.utils.data import DataLoader
 from mmbiggan.evaluation import (IntraClassFID, PrecisionRecall,
                                  evaluate_generator)
 from mmbiggan.models import BigGANGenerator
+
+from eval_helpers import free_port
 
 NUM_FAKES = 21  # odd: the ranks' shares are padded
 NUM_CLASS_FAKES = 15  # 5 per class, odd too
@@ -75,12 +76,6 @@ def worker(rank, world_size, port, out_dir):
                  features=real.features, labels=real.labels)
     finally:
         dist.destroy_process_group()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_two_processes_equal_one(tmp_path):

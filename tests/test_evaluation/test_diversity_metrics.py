@@ -10,7 +10,6 @@ import torch.nn as nn
 from mmengine.dataset import pseudo_collate
 from mmengine.evaluator import Evaluator
 from mmengine.structures import BaseDataElement
-from torch.utils.data import DataLoader
 
 from mmbiggan.apis.sampling import sample_images
 from mmbiggan.evaluation import (FID, IS, IntraClassFID, PrecisionRecall,
@@ -22,6 +21,8 @@ from mmbiggan.evaluation import (FID, IS, IntraClassFID, PrecisionRecall,
                                  save_real_features, subset_indices)
 from mmbiggan.models import BigGANGenerator
 from mmbiggan.utils.image import to_uint8
+
+from eval_helpers import CountingLoader
 
 PIXELS = dict(type='PixelFeatures')
 
@@ -116,17 +117,6 @@ class CollapsedGenerator(nn.Module):
     def forward(self, noise, label, truncation=None):
         return self.generator(torch.zeros_like(noise), label,
                               truncation=truncation)
-
-
-class CountingLoader:
-    """A list of batches that counts how often it is read."""
-
-    def __init__(self, batches, dataset):
-        self.batches, self.dataset, self.passes = batches, dataset, 0
-
-    def __iter__(self):
-        self.passes += 1
-        return iter(self.batches)
 
 
 def loader_of(images, labels=None, batch_size=16):

@@ -2,10 +2,8 @@
 PrecisionRecall and IntraClassFID, on 60 digits, a tiny BigGAN and a
 stand-in Inception."""
 import contextlib
-import importlib.util
 import io
 import json
-import os.path as osp
 import re
 
 import numpy as np
@@ -22,7 +20,8 @@ from mmbiggan.evaluation import (build_inception,
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic
 from mmbiggan.utils.image import to_uint8
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from eval_helpers import REPO_ROOT, load_tool
+
 NUM_REALS = 60
 
 CONFIG = '''
@@ -36,15 +35,6 @@ test_dataloader = dict(
     dataset=dict(type='DigitsDataset', image_size=32, indices={num},
                  pipeline=[dict(type='PackInputs')]))
 '''
-
-
-def load_tool(relative_path):
-    path = osp.join(REPO_ROOT, relative_path)
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(path))[0], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
