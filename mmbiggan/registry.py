@@ -83,3 +83,7 @@ LOG_PROCESSORS = Registry(
     'log_processor',
     parent=MMENGINE_LOG_PROCESSORS,
     locations=['mmbiggan.engine'])
+# Image feature extractors for the metrics of generated images, besides the
+# two Inception weight files (``inception_args=dict(type=...)``).
+FEATURE_EXTRACTORS = Registry(
+    'feature extractor', locations=['mmbiggan.evaluation'])

@@ -1,7 +1,10 @@
-"""Evaluate a checkpoint: FID and IS of its generator, written to JSON.
+"""Evaluate a checkpoint: FID, IS, precision/recall/density/coverage and
+intra-class FID of its generator, written to JSON.
 
-    python tools/test.py CONFIG CHECKPOINT [--metrics fid is]
+    python tools/test.py CONFIG CHECKPOINT
+        [--metrics FID IS PrecisionRecall IntraClassFID]
         [--num-images N] [--inception-path FILE] [--inception-pkl FILE]
+        [--real-features FILE] [--k K]
         [--sample-model ema|orig] [--seed S] [--truncation T]
         [--batch-size B] [--out results.json] [--launcher none|pytorch|slurm]
 
@@ -11,8 +14,10 @@ The metrics are those of the config's ``test_evaluator``, else those of its
 ``--inception-path``
 (StyleGAN2-ADA's TorchScript ``inception-2015-12-05.pt`` or pytorch-fid's
 ``pt_inception-2015-12-05-6726825d.pth``; never downloaded). An FID without
-``inception_pkl`` computes the real statistics from the config's
-test/val/train dataloader. The checkpoint is read with
+``inception_pkl``, and PrecisionRecall/IntraClassFID without
+``real_features`` (``--real-features``, written by
+``tools/utils/inception_stat.py --save-features``), read the real images
+from the config's test/val/train dataloader. The checkpoint is read with
 ``weights_only=True`` and must fit the config's model.
 
 Multi-process: ``torchrun --nproc_per_node N tools/test.py ... --launcher
@@ -29,7 +34,25 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:  # running from a clone without installing
     sys.path.insert(0, REPO_ROOT)
 
-METRIC_TYPES = {'fid': 'FID', 'is': 'IS'}
+# --metrics names (any case) and the metric types they select.
+METRIC_TYPES = {
+    'fid': 'FID',
+    'is': 'IS',
+    'precisionrecall': 'PrecisionRecall',
+    'pr': 'PrecisionRecall',
+    'intraclassfid': 'IntraClassFID',
+    'ifid': 'IntraClassFID',
+}
+DEFAULT_METRICS = ('FID', 'IS')
+# Metrics that read a real features file, and how to give them real data.
+FEATURE_METRICS = ('PrecisionRecall', 'IntraClassFID')
+REAL_DATA_HINTS = {
+    'FID': '--inception-pkl FILE (tools/utils/inception_stat.py)',
+    'PrecisionRecall': '--real-features FILE (tools/utils/inception_stat.py '
+    '--save-features)',
+    'IntraClassFID': '--real-features FILE (tools/utils/inception_stat.py '
+    '--data-cfg CONFIG --save-features)',
+}
 DEFAULT_NUM_IMAGES = 50000
 
 
@@ -38,15 +61,19 @@ def parse_args(argv=None):
 
     from mmbiggan.utils.checkpoint import add_trust_pickle_argument
     parser = argparse.ArgumentParser(
-        description='Evaluate a GAN checkpoint with FID and IS.')
+        description='Evaluate a GAN checkpoint with FID, IS, precision and '
+        'recall, and intra-class FID.')
     parser.add_argument('config', help='config file of the model')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--metrics',
         nargs='+',
+        type=str.lower,
         choices=sorted(METRIC_TYPES),
-        help='metrics to compute (default: those of the config, else fid '
-        'and is)')
+        metavar='METRIC',
+        help='metrics to compute: FID, IS, PrecisionRecall (PR), '
+        'IntraClassFID (iFID), any case (default: those of the config, else '
+        'FID and IS)')
     parser.add_argument(
         '--num-images',
         type=int,
@@ -59,6 +86,16 @@ def parse_args(argv=None):
     parser.add_argument(
         '--inception-pkl',
         help='statistics of the real images for FID (.pkl or .npz)')
+    parser.add_argument(
+        '--real-features',
+        help='features of the real images for PrecisionRecall and '
+        'IntraClassFID (.npz of tools/utils/inception_stat.py '
+        '--save-features)')
+    parser.add_argument(
+        '--k',
+        type=int,
+        help='neighbourhood size of PrecisionRecall (default: the '
+        "config's, else 3)")
     parser.add_argument(
         '--sample-model',
         choices=['ema', 'orig'],
@@ -120,7 +157,7 @@ def resolve_metrics(cfg, args) -> list:
             found = [m for m in configured if m.get('type') == kind]
             metrics += found or [dict(type=kind)]
     else:
-        metrics = configured or [dict(type=t) for t in METRIC_TYPES.values()]
+        metrics = configured or [dict(type=t) for t in DEFAULT_METRICS]
     for metric in metrics:
         if args.num_images is not None:
             metric['num_images'] = args.num_images
@@ -137,16 +174,28 @@ def resolve_metrics(cfg, args) -> list:
                 'pytorch-fid) or set inception_args in the config.')
         if metric['type'] == 'FID' and args.inception_pkl is not None:
             metric['inception_pkl'] = args.inception_pkl
+        if metric['type'] in FEATURE_METRICS and \
+                args.real_features is not None:
+            metric['real_features'] = args.real_features
+        if metric['type'] == 'PrecisionRecall' and args.k is not None:
+            metric['k'] = args.k
     return metrics
 
 
-def real_dataloader_config(cfg):
+def real_dataloader_config(cfg, waiting: list):
+    """The config's dataloader of real images, for the metrics ``waiting``
+    for real data."""
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         if cfg.get(key):
             return cfg[key]
+    names = sorted({type(metric).__name__ for metric in waiting})
+    hints = [REAL_DATA_HINTS.get(name, 'a file of real data')
+             for name in names]
+    hints = hints[0] if len(names) == 1 else '; '.join(
+        f'{name}: {hint}' for name, hint in zip(names, hints))
     raise ValueError(
-        'FID needs statistics of real images: pass --inception-pkl (see '
-        'tools/utils/inception_stat.py) or use a config with a dataloader.')
+        f'{" and ".join(names)} need{"s" if len(names) == 1 else ""} real '
+        f'images: pass {hints}, or use a config with a dataloader.')
 
 
 def check_output_path(path: str):
@@ -197,8 +246,11 @@ def main(argv=None):
     metrics = resolve_metrics(cfg, args)
     evaluator = Evaluator(metrics)
     real_dataloader = None
-    if any(getattr(m, 'needs_real_images', False) for m in evaluator.metrics):
-        real_dataloader = Runner.build_dataloader(real_dataloader_config(cfg))
+    waiting = [m for m in evaluator.metrics
+               if getattr(m, 'needs_real_images', False)]
+    if waiting:
+        real_dataloader = Runner.build_dataloader(
+            real_dataloader_config(cfg, waiting))
     generator = get_sampling_generator(model, args.sample_model)
     results = evaluate_generator(
         generator,

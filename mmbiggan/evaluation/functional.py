@@ -19,7 +19,10 @@ def feature_statistics(features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     if features.ndim != 2 or features.shape[0] < 2:
         raise ValueError('Statistics need features [N, D] with N >= 2, got '
                          f'shape {features.shape}.')
-    return features.mean(axis=0), np.cov(features, rowvar=False)
+    dim = features.shape[1]
+    # np.cov gives a 0-d array for one dimension.
+    return features.mean(axis=0), np.cov(
+        features, rowvar=False).reshape(dim, dim)
 
 
 def covariance_factor(features: np.ndarray) -> np.ndarray:
@@ -117,6 +120,45 @@ def frechet_distance(mean1: np.ndarray,
     cov_term = float(
         np.trace(cov1) + np.trace(cov2) -
         2 * trace_sqrt_product(cov1, cov2, num_samples, factor1))
+    return FIDResult(mean_term + cov_term, mean_term, cov_term)
+
+
+def frechet_distance_of_features(features1: np.ndarray,
+                                 features2: np.ndarray) -> FIDResult:
+    """Fréchet distance of the Gaussians fitted to ``features1 [N1, D]``
+    and ``features2 [N2, D]`` (see :func:`frechet_distance`).
+
+    When neither set has more samples than dimensions (FID of one class),
+    no ``[D, D]`` matrix is formed: with the thin factors ``S = A A^T`` of
+    :func:`covariance_factor`, ``tr sqrt(S1 S2)`` is the sum of the
+    singular values of ``A1^T A2 [N1, N2]`` and ``tr S = |A|_F^2``.
+    """
+    features1, features2 = (np.asarray(f, dtype=np.float64)
+                            for f in (features1, features2))
+    for features in (features1, features2):
+        if features.ndim != 2 or features.shape[0] < 2:
+            raise ValueError('A Fréchet distance needs features [N, D] with '
+                             f'N >= 2, got shape {features.shape}.')
+    if features1.shape[1] != features2.shape[1]:
+        raise ValueError('The two feature sets differ in size: '
+                         f'{features1.shape[1]} against '
+                         f'{features2.shape[1]}.')
+    dim = features1.shape[1]
+    (num1, _), (num2, _) = features1.shape, features2.shape
+    if max(num1, num2) > dim:
+        return frechet_distance(
+            *feature_statistics(features1), *feature_statistics(features2),
+            num_samples=(num1, num2),
+            factor1=covariance_factor(features1) if num1 <= dim else None)
+    for features in (features1, features2):
+        if not np.isfinite(features).all():
+            raise ValueError('Features contain NaN or inf (did the '
+                             'generator diverge?).')
+    diff = features1.mean(axis=0) - features2.mean(axis=0)
+    factor1, factor2 = (covariance_factor(f) for f in (features1, features2))
+    trace_sqrt = scipy.linalg.svdvals(factor1.T @ factor2).sum()
+    mean_term = float(diff @ diff)
+    cov_term = float((factor1**2).sum() + (factor2**2).sum() - 2 * trace_sqrt)
     return FIDResult(mean_term + cov_term, mean_term, cov_term)
 
 

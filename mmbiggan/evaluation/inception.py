@@ -33,10 +33,11 @@ Configs select one with ``inception_args``, as MMGeneration names it::
     inception_args=dict(type='StyleGAN',
                         inception_path='work_dirs/cache/inception-2015-12-05.pt')
 """
+import itertools
 import os
 import os.path as osp
 import zipfile
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -60,16 +61,32 @@ class InceptionLoadError(RuntimeError):
 
 
 class InceptionOutputs(NamedTuple):
-    pool: torch.Tensor  # [N, 2048] float32, pool_3 features (FID)
-    logits: torch.Tensor  # [N, 1008] float32, without output bias (IS)
+    pool: torch.Tensor  # [N, D] float32: pool_3 features (FID), D = 2048
+    # [N, 1008] float32, without output bias (IS); None for extractors
+    # without class logits.
+    logits: Optional[torch.Tensor]
 
 
 class InceptionExtractor(nn.Module):
     """Maps ``uint8`` RGB images ``[N, 3, H, W]`` (any H, W) to
     :class:`InceptionOutputs`, in eval mode and without gradients.
-    Subclasses name their weight file kind in ``style``."""
+    Subclasses name their weight file kind (or feature space) in ``style``;
+    feature files record it, so features of different extractors are never
+    compared. Other extractors subclass this and register in
+    ``mmbiggan.registry.FEATURE_EXTRACTORS``; ``_features`` returns
+    ``(features [N, D], None)`` when they have no class logits."""
 
     style: str
+    # Whether ``logits`` are the 1008 Inception logits (IS needs them).
+    has_logits: bool = True
+
+    @property
+    def device(self) -> torch.device:
+        """Where the extractor runs: the device of its first parameter or
+        buffer (a module without weights keeps an empty buffer for this)."""
+        for tensor in itertools.chain(self.parameters(), self.buffers()):
+            return tensor.device
+        return torch.device('cpu')
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> InceptionOutputs:
@@ -80,7 +97,8 @@ class InceptionExtractor(nn.Module):
                 '(convert [-1, 1] images with mmbiggan.utils.to_uint8), got '
                 f'{images.dtype} of shape {tuple(images.shape)}.')
         pool, logits = self._features(images)
-        return InceptionOutputs(pool.float(), logits.float())
+        return InceptionOutputs(pool.float(),
+                                None if logits is None else logits.float())
 
     def _features(self, images: torch.Tensor):
         raise NotImplementedError
@@ -158,8 +176,13 @@ _loaded: Dict[tuple, InceptionExtractor] = {}
 def build_inception(inception_args: dict) -> InceptionExtractor:
     """The extractor that ``inception_args`` describe (``type`` one of
     ``'StyleGAN'``, ``'PyTorchFID'``, ``inception_path`` a local file, and
-    the type's other arguments). Metrics with equal arguments share one
-    instance, so a file is read once and FID and IS reuse its outputs."""
+    the type's other arguments; or ``type`` an extractor registered in
+    ``FEATURE_EXTRACTORS`` and its arguments). Metrics with equal arguments
+    share one instance, so a file is read once and FID and IS reuse its
+    outputs."""
+    registered = _registered_extractor(inception_args)
+    if registered is not None:
+        return registered
     if not isinstance(inception_args, dict) or \
             'inception_path' not in inception_args:
         raise InceptionLoadError(
@@ -179,6 +202,34 @@ def build_inception(inception_args: dict) -> InceptionExtractor:
            tuple(sorted((k, repr(v)) for k, v in args.items())))
     if key not in _loaded:
         _loaded[key] = INCEPTION_TYPES[kind](**args)
+    return _loaded[key]
+
+
+def _registered_extractor(inception_args) -> Optional[InceptionExtractor]:
+    """The extractor of a ``type`` registered in ``FEATURE_EXTRACTORS``
+    (built once per argument set), None for the Inception types."""
+    from mmbiggan.registry import FEATURE_EXTRACTORS
+    if not isinstance(inception_args, dict):
+        return None
+    kind = inception_args.get('type', 'StyleGAN')
+    if kind in INCEPTION_TYPES or not isinstance(kind, str):
+        return None
+    # Importing the package registers its extractors.
+    from . import extractors  # noqa: F401
+    extractor_class = FEATURE_EXTRACTORS.get(kind)
+    if extractor_class is None:
+        raise InceptionLoadError(
+            f'Unknown Inception type {kind!r}; use one of '
+            f'{sorted(INCEPTION_TYPES)} or a feature extractor registered in '
+            f'FEATURE_EXTRACTORS ({sorted(FEATURE_EXTRACTORS.module_dict)}).')
+    args = dict(inception_args)
+    args.pop('type')
+    key = (kind, tuple(sorted((k, repr(v)) for k, v in args.items())))
+    if key not in _loaded:
+        extractor = extractor_class(**args)
+        if not isinstance(extractor, InceptionExtractor):
+            raise TypeError(f'{kind} must subclass InceptionExtractor.')
+        _loaded[key] = extractor.eval()
     return _loaded[key]
 
 

@@ -3,7 +3,6 @@ generates its share of the images drawn from one seed, and the features
 are gathered in image order."""
 import json
 import os
-import socket
 
 import pytest
 import torch
@@ -15,6 +14,8 @@ from torch.utils.data import DataLoader
 
 from mmbiggan.evaluation import FID, IS, evaluate_generator
 from mmbiggan.models import BigGANGenerator
+
+from eval_helpers import free_port
 
 NUM_FAKES = 21  # odd: the ranks' shares are padded
 NUM_REALS = 27
@@ -58,12 +59,6 @@ def worker(rank, world_size, port, inception_path, out_dir):
             json.dump(result, f)
     finally:
         dist.destroy_process_group()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_two_processes_equal_one(tmp_path, standin_inception_path):

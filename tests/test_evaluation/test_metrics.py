@@ -16,6 +16,8 @@ from mmbiggan.evaluation import (FID, IS, build_inception, covariance_factor,
 from mmbiggan.models import BigGANGenerator
 from mmbiggan.utils.image import to_uint8
 
+from eval_helpers import CountingLoader
+
 
 @pytest.fixture(scope='module')
 def generator():
@@ -76,17 +78,6 @@ def test_metrics_equal_direct_computation(generator, inception_args,
     other = evaluate_generator(
         generator, evaluator, seed=4, batch_size=24, progress=False)
     assert other['FID'] != pytest.approx(results['FID'], rel=1e-3)
-
-
-class CountingLoader:
-    """A list of batches that counts how often it is read."""
-
-    def __init__(self, batches, dataset):
-        self.batches, self.dataset, self.passes = batches, dataset, 0
-
-    def __iter__(self):
-        self.passes += 1
-        return iter(self.batches)
 
 
 def test_fid_of_generated_images_with_themselves_is_zero(

@@ -1,5 +1,4 @@
 """tools/utils/inception_stat.py and tools/test.py on small real files."""
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -17,7 +16,8 @@ from mmbiggan.evaluation import (build_inception, feature_statistics,
                                  load_inception_stats)
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from eval_helpers import REPO_ROOT, load_tool
+
 
 CONFIG = '''
 _base_ = ['{root}/configs/_base_/models/biggan/biggan_32x32.py']
@@ -25,15 +25,6 @@ default_scope = 'mmbiggan'
 model = dict(generator=dict(base_channels=8, noise_size=32),
              discriminator=dict(base_channels=8))
 '''
-
-
-def load_tool(relative_path):
-    path = osp.join(REPO_ROOT, relative_path)
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(path))[0], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_tool(relative_path, *args):
@@ -159,7 +150,7 @@ def test_test_tool_bad_input_keeps_results(capsys, tmp_path,
         ([config, checkpoint, '--inception-path', standin_inception_path,
           '--num-images', '1'], '--num-images must be >= 2'),
         ([config, checkpoint, '--inception-path', standin_inception_path,
-          '--metrics', 'fid'], 'FID needs statistics of real images'),
+          '--metrics', 'fid'], 'FID needs real images: pass --inception-pkl'),
         ([config, checkpoint, '--inception-path', standin_inception_path,
           '--out', str(tmp_path)], 'is a directory'),
     ]

@@ -3,6 +3,7 @@ features) of a dataset, for FID's ``inception_pkl``.
 
     python tools/utils/inception_stat.py --data-cfg CONFIG [--subset train]
         --inception-pth FILE [--pklname NAME.pkl] [--pkl-dir DIR]
+        [--save-features]
     python tools/utils/inception_stat.py --imgsdir DIR [--size H W] ...
 
 The pickle holds ``mean``, ``cov`` (float64), ``size`` and ``name`` as
@@ -10,6 +11,11 @@ MMGeneration's files do (MMGeneration reads it, and mmbiggan reads
 MMGeneration's ``cifar10.pkl``/``imagenet.pkl``), plus ``inception``, the
 network it was computed with. Images go to the network as uint8 RGB at their
 own size; the network resizes them as its reference implementation does.
+
+``--save-features`` also keeps every image's features (and, for a
+``--data-cfg`` dataset with labels, its class) in ``<name>_features.npz``
+beside the pickle: the ``real_features`` of PrecisionRecall and
+IntraClassFID (``tools/test.py --real-features``).
 """
 import argparse
 import os
@@ -52,6 +58,12 @@ def parse_args(argv=None):
         '--pklname', help='file name (default: <data name>.pkl)')
     parser.add_argument(
         '--pkl-dir', default='work_dirs/inception_pkl', help='output folder')
+    parser.add_argument(
+        '--save-features',
+        action='store_true',
+        help='also write the features of every image (and its class, when '
+        'the dataset has labels) to <pkl name>_features.npz, for '
+        'PrecisionRecall and IntraClassFID')
     parser.add_argument(
         '--num-samples',
         type=int,
@@ -153,7 +165,8 @@ def main(argv=None):
     from mmbiggan.evaluation import (build_inception, dataset_features,
                                      feature_statistics,
                                      inception_type_of_file,
-                                     save_inception_stats)
+                                     save_inception_stats,
+                                     save_real_features)
 
     if args.batch_size < 1:
         raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}.')
@@ -176,13 +189,23 @@ def main(argv=None):
         batch_size=args.batch_size,
         num_workers=args.num_workers,
         collate_fn=pseudo_collate)
-    features = np.stack(dataset_features(loader, inception))
+    items = dataset_features(loader, inception, with_labels=True)
+    features = np.stack([feature for feature, _ in items])
     mean, cov = feature_statistics(features)
     pkl_name = args.pklname or f'{name}.pkl'
     path = osp.join(args.pkl_dir, pkl_name)
     save_inception_stats(path, mean, cov, len(features), style, pkl_name)
     print(f'Statistics of {len(features)} images ({style} Inception) '
           f'written to {path}')
+    if args.save_features:
+        labels = [label for _, label in items]
+        labels = None if None in labels else np.asarray(labels)
+        features_path = osp.join(
+            args.pkl_dir, f'{osp.splitext(pkl_name)[0]}_features.npz')
+        save_real_features(features_path, features, labels, style, name)
+        print(f'Features of {len(features)} images '
+              f'({"with" if labels is not None else "without"} labels) '
+              f'written to {features_path}')
 
 
 def run(argv=None):
