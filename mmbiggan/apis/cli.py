@@ -19,7 +19,7 @@ from mmbiggan.utils.checkpoint import (CheckpointError,
                                        trusted_pickle)
 from mmbiggan.utils.errors import error_line
 from .inference import check_device, default_device, init_model
-from .sampling import get_sampling_generator
+from mmbiggan.models.sampling import get_sampling_generator
 
 # Keys of --sample-cfg and what they do; anything else is refused.
 SAMPLE_CFG_KEYS = {
