@@ -36,6 +36,7 @@ DEFAULT_NUM_IMAGES = 50000
 def parse_args(argv=None):
     from mmengine.config import DictAction
 
+    from mmbiggan.apis.cli import add_truncation_argument
     from mmbiggan.utils.checkpoint import add_trust_pickle_argument
     parser = argparse.ArgumentParser(
         description='Evaluate a GAN checkpoint with FID and IS.')
@@ -66,8 +67,7 @@ def parse_args(argv=None):
         help='sample from the EMA generator (default) or the trained one')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the generator inputs')
-    parser.add_argument(
-        '--truncation', type=float, help='truncation of the noise')
+    add_truncation_argument(parser)
     parser.add_argument(
         '--batch-size', type=int, default=32, help='images per batch')
     parser.add_argument('--out', help='JSON file for the results')
@@ -173,6 +173,7 @@ def main(argv=None):
 
     from mmbiggan.apis import (get_sampling_generator, init_model,
                                load_config)
+    from mmbiggan.apis.cli import check_truncation_option
     from mmbiggan.engine import init_distributed
     from mmbiggan.evaluation import evaluate_generator
     from mmbiggan.utils.atomic import write_bytes_atomic
@@ -184,9 +185,6 @@ def main(argv=None):
         raise ValueError(f'--num-images must be >= 2, got {args.num_images}.')
     if args.batch_size < 1:
         raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}.')
-    if args.truncation is not None and not args.truncation > 0:
-        raise ValueError(f'--truncation must be > 0, got {args.truncation}; '
-                         'leave it out for untruncated noise.')
     init_distributed(args.launcher)
     device = args.device
     if args.launcher != 'none' and torch.cuda.is_available():
@@ -194,18 +192,20 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     with trusted_pickle(args.trust_pickle):
         model = init_model(cfg, args.checkpoint, device=device)
+    generator = get_sampling_generator(model, args.sample_model)
+    truncation = check_truncation_option(args.truncation, '--truncation',
+                                         generator)
     metrics = resolve_metrics(cfg, args)
     evaluator = Evaluator(metrics)
     real_dataloader = None
     if any(getattr(m, 'needs_real_images', False) for m in evaluator.metrics):
         real_dataloader = Runner.build_dataloader(real_dataloader_config(cfg))
-    generator = get_sampling_generator(model, args.sample_model)
     results = evaluate_generator(
         generator,
         evaluator,
         seed=args.seed,
         batch_size=args.batch_size,
-        truncation=args.truncation,
+        truncation=truncation,
         real_dataloader=real_dataloader)
     if not is_main_process():
         return
@@ -217,7 +217,7 @@ def main(argv=None):
             checkpoint=args.checkpoint,
             sample_model=args.sample_model,
             seed=args.seed,
-            truncation=args.truncation,
+            truncation=truncation,
             world_size=get_dist_info()[1],
             metrics={k: float(v) for k, v in results.items()},
             metric_configs=metrics)

@@ -8,7 +8,8 @@ import torch
 import torch.nn as nn
 from mmengine.utils import ProgressBar
 
-from .layers.truncation import check_truncation, sample_truncated_noise
+from .layers.truncation import (check_truncation, num_truncation_stats,
+                                sample_truncated_noise)
 
 
 class Samples(NamedTuple):
@@ -68,7 +69,8 @@ def draw_inputs(generator: nn.Module,
         noise = torch.randn(num_samples, generator.noise_size, generator=rng)
     else:
         noise = sample_truncated_noise(
-            num_samples, generator.noise_size, check_truncation(truncation),
+            num_samples, generator.noise_size,
+            check_truncation(truncation, num_truncation_stats(generator)),
             generator=rng)
     if num_classes and labels is None:
         labels = torch.randint(0, num_classes, (num_samples, ), generator=rng)

@@ -99,12 +99,13 @@ def evaluate_generator(generator: torch.nn.Module,
 
 
 def main(argv=None):
+    from mmbiggan.apis.cli import add_truncation_argument
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='training config of the model')
     parser.add_argument('checkpoint', help='checkpoint to judge')
     parser.add_argument('--num-per-class', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--truncation', type=float, default=None)
+    add_truncation_argument(parser)
     parser.add_argument('--sample-model', choices=['ema', 'orig'],
                         default='ema')
     parser.add_argument('--device', default='cpu')
@@ -116,13 +117,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from mmbiggan.apis import get_sampling_generator, init_model
+    from mmbiggan.apis.cli import check_truncation_option
     model = init_model(args.config, args.checkpoint, device=args.device)
     generator = get_sampling_generator(model, args.sample_model)
     if getattr(generator, 'num_classes', 0) != 10:
         sys.exit('error: the digits judge needs a generator with 10 classes, '
                  f'this one has {getattr(generator, "num_classes", 0)}.')
+    truncation = check_truncation_option(args.truncation, '--truncation',
+                                         generator)
     result = evaluate_generator(generator, args.num_per_class, args.seed,
-                                args.truncation)
+                                truncation)
     for digit, accuracy in enumerate(result['per_class']):
         print(f'digit {digit}: {accuracy:.1%}')
     print(f'class-conditional accuracy: {result["accuracy"]:.1%} of '

@@ -9,7 +9,8 @@ import torch.nn as nn
 from ..layers.conditional_norm import ConditionalBatchNorm2d, fold_conditions
 from ..layers.derived_cache import (DerivedCacheMixin, DerivedTensorCache,
                                     weights_frozen)
-from ..layers.truncation import check_truncation, sample_truncated_noise
+from ..layers.truncation import (check_truncation, num_truncation_stats,
+                                 sample_truncated_noise)
 
 InputSpec = Union[torch.Tensor, Callable, None]
 
@@ -153,7 +154,8 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
                 truncation: Optional[float] = None,
                 use_outside_embedding: bool = False):
         if truncation is not None:
-            truncation = check_truncation(truncation)
+            truncation = check_truncation(truncation,
+                                          num_truncation_stats(self))
         noise_batch = self._noise_batch(noise, num_batches, truncation)
         label_batch = self._label_batch(label, noise_batch.shape[0],
                                         use_outside_embedding)
