@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 from mmengine.utils import ProgressBar
 
+from .architectures.base_generator import output_order_to_rgb
 from .layers.truncation import (check_truncation, num_truncation_stats,
                                 sample_truncated_noise)
 
@@ -100,8 +101,8 @@ def iter_samples(generator: nn.Module,
                 z.to(device),
                 None if y is None else y.to(device),
                 truncation=truncation)
-            if getattr(generator, 'rgb2bgr', False):
-                images = images.flip(1)
+            images = output_order_to_rgb(images,
+                                         getattr(generator, 'rgb2bgr', False))
             if bar is not None:
                 bar.update(z.shape[0])
             yield Samples(images.float().cpu(), z, y)

@@ -15,6 +15,20 @@ from ..layers.truncation import (check_truncation, num_truncation_stats,
 InputSpec = Union[torch.Tensor, Callable, None]
 
 
+def rgb_to_output_order(images: torch.Tensor,
+                        rgb2bgr: bool) -> torch.Tensor:
+    """The generators' one output step: images ``[N, 3, H, W]`` are made
+    RGB and leave ``forward`` as BGR when ``rgb2bgr`` (MMGeneration's
+    converted configs ask for it), unchanged otherwise."""
+    return images.flip(1) if rgb2bgr else images
+
+
+def output_order_to_rgb(images: torch.Tensor, rgb2bgr: bool) -> torch.Tensor:
+    """Undo :func:`rgb_to_output_order` (the flip is its own inverse): what
+    the sampler does, so that every consumer of samples sees RGB."""
+    return rgb_to_output_order(images, rgb2bgr)
+
+
 class ConditionalGenerator(DerivedCacheMixin, nn.Module):
     """Base of the generators; subclasses set ``noise_size``,
     ``num_classes`` and ``rgb2bgr`` and implement ``synthesize``.
@@ -165,8 +179,7 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
                              f'{label_batch.shape[0]} labels.')
         img = self.synthesize(noise_batch, label_batch, truncation,
                               use_outside_embedding)
-        if self.rgb2bgr:
-            img = img.flip(1)
+        img = rgb_to_output_order(img, self.rgb2bgr)
         if return_noise:
             return dict(
                 fake_img=img, noise_batch=noise_batch, label=label_batch)
