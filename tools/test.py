@@ -227,18 +227,11 @@ def main(argv=None):
 
 
 def run(argv=None):
-    """Entry point: user errors end in one line and exit status 2."""
-    from mmbiggan.engine import ConfigError, DistributedSetupError
-    from mmbiggan.evaluation import InceptionLoadError
-    from mmbiggan.utils.checkpoint import CheckpointError
-    try:
-        main(argv)
-    except (ConfigError, CheckpointError, DistributedSetupError,
-            InceptionLoadError, FileNotFoundError, ValueError, KeyError,
-            TypeError) as err:
-        message = str(err).replace('\n', ' ')
-        print(f'error: {message}', file=sys.stderr)
-        sys.exit(2)
+    """Entry point under the scripts' one policy
+    (:func:`mmbiggan.utils.errors.run`): user errors end in one line and
+    exit status 2."""
+    from mmbiggan.utils.errors import run as run_script
+    sys.exit(run_script(main, argv))
 
 
 if __name__ == '__main__':

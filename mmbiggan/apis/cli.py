@@ -1,14 +1,13 @@
 """What the sampling scripts (``demo/conditional_demo.py``,
 ``apps/conditional_interpolate.py``) share: ``--sample-cfg`` and
 ``--device`` checks, loading the generator to sample, class names from a
-config, and one-line errors instead of tracebacks for mistakes in the
-command line, the config or the checkpoint."""
+config; :func:`run` is :func:`mmbiggan.utils.errors.run`, the wrapper of
+every script."""
 import argparse
 import difflib
 import os
 import os.path as osp
-import sys
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -20,7 +19,7 @@ from mmbiggan.utils.checkpoint import (CheckpointError,
 from mmbiggan.models.layers.truncation import (check_truncation,
                                                num_truncation_stats)
 from mmbiggan.models.sampling import get_sampling_generator
-from mmbiggan.utils.errors import error_line
+from mmbiggan.utils.errors import UserError, run  # noqa: F401 (the scripts' wrapper)
 from .inference import check_device, default_device, init_model
 
 # Keys of --sample-cfg and what they do; anything else is refused.
@@ -85,7 +84,7 @@ def add_generator_arguments(parser: argparse.ArgumentParser):
     add_trust_pickle_argument(parser)
 
 
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     """A command-line value that cannot work; the message says the fix."""
 
 
@@ -251,29 +250,3 @@ def format_classes(labels: Sequence[int],
         formatted.append(
             str(label) if name == str(label) else f'{label} ({name})')
     return formatted
-
-
-# Mistakes of the user (command line, config, checkpoint) and failures of
-# files or disks, printed as one line; anything else is a bug and keeps its
-# traceback.
-USER_ERRORS = (UsageError, CheckpointError, OSError, ValueError, KeyError)
-
-
-def run(main: Callable[[Optional[List[str]]], None],
-        argv: Optional[List[str]] = None) -> int:
-    """Run a script's ``main(argv)``; user errors end as ``error: ...`` on
-    stderr, one line, with exit status 1 (130 for Ctrl-C).
-
-    Returns:
-        int: The exit status.
-    """
-    try:
-        main(argv)
-    except USER_ERRORS as err:
-        print(f'error: {error_line(err)}', file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print('error: interrupted; files written so far are complete '
-              '(each is written whole or not at all).', file=sys.stderr)
-        return 130
-    return 0

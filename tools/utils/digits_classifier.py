@@ -7,7 +7,8 @@ original data). The class-conditional accuracy is the share of samples the
 judge labels as their conditioning class.
 
     python tools/utils/digits_classifier.py CONFIG CHECKPOINT \
-        [--num-per-class 100] [--seed 0] [--sample-model ema|orig] \
+        [--num-per-class 100] [--seed 0] [--truncation T] \
+        [--sample-model ema|orig] \
         [--min-accuracy 0.9]
 """
 import argparse
@@ -113,16 +114,18 @@ def main(argv=None):
         '--min-accuracy',
         type=float,
         default=None,
-        help='exit with status 1 when the accuracy is below this')
+        help='exit with status 4 when the accuracy is below this')
     args = parser.parse_args(argv)
 
     from mmbiggan.apis import get_sampling_generator, init_model
-    from mmbiggan.apis.cli import check_truncation_option
+    from mmbiggan.apis.cli import UsageError, check_truncation_option
+    from mmbiggan.utils.errors import CheckFailed
     model = init_model(args.config, args.checkpoint, device=args.device)
     generator = get_sampling_generator(model, args.sample_model)
     if getattr(generator, 'num_classes', 0) != 10:
-        sys.exit('error: the digits judge needs a generator with 10 classes, '
-                 f'this one has {getattr(generator, "num_classes", 0)}.')
+        raise UsageError(
+            'the digits judge needs a generator with 10 classes, this one '
+            f'has {getattr(generator, "num_classes", 0)}.')
     truncation = check_truncation_option(args.truncation, '--truncation',
                                          generator)
     result = evaluate_generator(generator, args.num_per_class, args.seed,
@@ -133,8 +136,11 @@ def main(argv=None):
           f'{10 * args.num_per_class} samples')
     if args.min_accuracy is not None and \
             result['accuracy'] < args.min_accuracy:
-        sys.exit(1)
+        raise CheckFailed(
+            f'accuracy {result["accuracy"]:.1%} is below --min-accuracy '
+            f'{args.min_accuracy:.1%}.')
 
 
 if __name__ == '__main__':
-    main()
+    from mmbiggan.utils.errors import run
+    sys.exit(run(main))
