@@ -13,8 +13,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 
-from mmbiggan.utils.checkpoint import (CheckpointError,
-                                       add_trust_pickle_argument,
+from mmbiggan.utils.checkpoint import (add_trust_pickle_argument,
                                        trusted_pickle)
 from mmbiggan.models.layers.truncation import (check_truncation,
                                                num_truncation_stats)
