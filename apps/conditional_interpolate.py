@@ -40,7 +40,7 @@ from mmbiggan.apis import (INTERP_MODES, Walk, iter_walk_frames,  # noqa
 from mmbiggan.apis.cli import (  # noqa: E402
     UsageError, add_generator_arguments, check_output_folder,
     class_names_for_config, format_classes, load_generator, parse_sample_cfg,
-    positive_float, positive_int, resolve_device, run)
+    positive_float, positive_int, resolve_device, run, truncation_from_args)
 from mmbiggan.utils.atomic import atomic_path  # noqa: E402
 from mmbiggan.utils.checkpoint import save_checkpoint_atomic  # noqa: E402
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
@@ -292,12 +292,12 @@ def walk_record(walk: Walk, args: argparse.Namespace,
 def main(argv: Optional[List[str]] = None):
     args = parse_args(argv)
     check_args(args)
-    sample_cfg = parse_sample_cfg(args.sample_cfg)
-    truncation = sample_cfg.get('truncation')
+    parse_sample_cfg(args.sample_cfg)  # refuse bad values before loading
     device = resolve_device(args.device)
     model, generator, sample_model = load_generator(
         args.config, args.checkpoint, device, args.sample_model,
         args.trust_pickle)
+    truncation = truncation_from_args(args, generator)
     num_classes = getattr(generator, 'num_classes', 0)
     check_classes(args, num_classes)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)

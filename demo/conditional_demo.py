@@ -29,7 +29,8 @@ from mmbiggan.apis import draw_inputs, iter_samples  # noqa: E402
 from mmbiggan.apis.cli import (  # noqa: E402
     UsageError, add_generator_arguments, check_output_folder,
     class_names_for_config, format_classes, load_generator, non_negative_int,
-    parse_sample_cfg, positive_int, resolve_device, run, short_class_name)
+    parse_sample_cfg, positive_int, resolve_device, run, short_class_name,
+    truncation_from_args)
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic  # noqa
 from mmbiggan.utils.image import to_hwc_numpy  # noqa: E402
 
@@ -180,12 +181,12 @@ def draw_row_labels(grid: np.ndarray, names: Sequence[str],
 def main(argv: Optional[List[str]] = None):
     args = parse_args(argv)
     check_output_path(args.save_path)
-    sample_cfg = parse_sample_cfg(args.sample_cfg)
-    truncation = sample_cfg.get('truncation')
+    parse_sample_cfg(args.sample_cfg)  # refuse bad values before loading
     device = resolve_device(args.device)
     model, generator, sample_model = load_generator(
         args.config, args.checkpoint, device, args.sample_model,
         args.trust_pickle)
+    truncation = truncation_from_args(args, generator)
     num_classes = getattr(generator, 'num_classes', 0)
     classes = requested_classes(args, num_classes)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)

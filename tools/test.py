@@ -59,6 +59,7 @@ DEFAULT_NUM_IMAGES = 50000
 def parse_args(argv=None):
     from mmengine.config import DictAction
 
+    from mmbiggan.apis.cli import add_truncation_argument
     from mmbiggan.utils.checkpoint import add_trust_pickle_argument
     parser = argparse.ArgumentParser(
         description='Evaluate a GAN checkpoint with FID, IS, precision and '
@@ -103,8 +104,7 @@ def parse_args(argv=None):
         help='sample from the EMA generator (default) or the trained one')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the generator inputs')
-    parser.add_argument(
-        '--truncation', type=float, help='truncation of the noise')
+    add_truncation_argument(parser)
     parser.add_argument(
         '--batch-size', type=int, default=32, help='images per batch')
     parser.add_argument('--out', help='JSON file for the results')
@@ -222,6 +222,7 @@ def main(argv=None):
 
     from mmbiggan.apis import (get_sampling_generator, init_model,
                                load_config)
+    from mmbiggan.apis.cli import check_truncation_option
     from mmbiggan.engine import init_distributed
     from mmbiggan.evaluation import evaluate_generator
     from mmbiggan.utils.atomic import write_bytes_atomic
@@ -233,9 +234,6 @@ def main(argv=None):
         raise ValueError(f'--num-images must be >= 2, got {args.num_images}.')
     if args.batch_size < 1:
         raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}.')
-    if args.truncation is not None and not args.truncation > 0:
-        raise ValueError(f'--truncation must be > 0, got {args.truncation}; '
-                         'leave it out for untruncated noise.')
     init_distributed(args.launcher)
     device = args.device
     if args.launcher != 'none' and torch.cuda.is_available():
@@ -243,6 +241,9 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     with trusted_pickle(args.trust_pickle):
         model = init_model(cfg, args.checkpoint, device=device)
+    generator = get_sampling_generator(model, args.sample_model)
+    truncation = check_truncation_option(args.truncation, '--truncation',
+                                         generator)
     metrics = resolve_metrics(cfg, args)
     evaluator = Evaluator(metrics)
     real_dataloader = None
@@ -251,13 +252,12 @@ def main(argv=None):
     if waiting:
         real_dataloader = Runner.build_dataloader(
             real_dataloader_config(cfg, waiting))
-    generator = get_sampling_generator(model, args.sample_model)
     results = evaluate_generator(
         generator,
         evaluator,
         seed=args.seed,
         batch_size=args.batch_size,
-        truncation=args.truncation,
+        truncation=truncation,
         real_dataloader=real_dataloader)
     if not is_main_process():
         return
@@ -269,7 +269,7 @@ def main(argv=None):
             checkpoint=args.checkpoint,
             sample_model=args.sample_model,
             seed=args.seed,
-            truncation=args.truncation,
+            truncation=truncation,
             world_size=get_dist_info()[1],
             metrics={k: float(v) for k, v in results.items()},
             metric_configs=metrics)
@@ -279,18 +279,11 @@ def main(argv=None):
 
 
 def run(argv=None):
-    """Entry point: user errors end in one line and exit status 2."""
-    from mmbiggan.engine import ConfigError, DistributedSetupError
-    from mmbiggan.evaluation import InceptionLoadError
-    from mmbiggan.utils.checkpoint import CheckpointError
-    try:
-        main(argv)
-    except (ConfigError, CheckpointError, DistributedSetupError,
-            InceptionLoadError, FileNotFoundError, ValueError, KeyError,
-            TypeError) as err:
-        message = str(err).replace('\n', ' ')
-        print(f'error: {message}', file=sys.stderr)
-        sys.exit(2)
+    """Entry point under the scripts' one policy
+    (:func:`mmbiggan.utils.errors.run`): user errors end in one line and
+    exit status 2."""
+    from mmbiggan.utils.errors import run as run_script
+    sys.exit(run_script(main, argv))
 
 
 if __name__ == '__main__':

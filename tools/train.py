@@ -228,43 +228,34 @@ def log_traceback(err: BaseException) -> str:
     return ''
 
 
-def run():
-    """Entry point: mistakes end in one line (exit status 2), divergence in
-    one line (3), a signal in a saved checkpoint and one line (128 + N)."""
-    from mmbiggan.engine import (ConfigError, DistributedSetupError,
-                                 TrainingDiverged, TrainingInterrupted)
-    from mmbiggan.utils.errors import error_line
+def explain(err: BaseException) -> str:
+    """What train.py adds to an error line: for a missing Inception file,
+    how to train without the evaluation that needs it; for other mistakes,
+    where their traceback went (the run's log), for a bug report."""
+    from mmbiggan.engine import TrainingDiverged
     from mmbiggan.evaluation import InceptionLoadError
-    from mmbiggan.utils.checkpoint import CheckpointError
-    try:
-        main()
-    except TrainingInterrupted as stop:
-        if os.environ.get('RANK', '0') == '0':  # one line, not one per rank
-            print(f'stopped: {stop.signal_name} received; the checkpoint of '
-                  f'iteration {stop.iteration} is {stop.checkpoint}. To go '
-                  'on, run the same command with --resume.', file=sys.stderr)
-        sys.exit(stop.exit_code)
-    except TrainingDiverged as err:
-        print(f'error: {error_line(err)}', file=sys.stderr)
-        sys.exit(3)
-    except InceptionLoadError as err:
-        # Needed only for the evaluation the config schedules.
-        print(f'error: {error_line(err)} Or train without evaluation: '
-              '--no-validate.', file=sys.stderr)
-        sys.exit(2)
-    except (ConfigError, CheckpointError, DistributedSetupError, OSError,
-            ValueError, KeyError, TypeError) as err:
-        # Mistakes in the config, data or files; the traceback, for a bug
-        # report, goes to the log when there is one.
-        print(f'error: {error_line(err)}{log_traceback(err)}',
-              file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        # Before training started (during it, SignalCheckpointHook handles
-        # Ctrl-C): nothing to save.
-        print('stopped: interrupted before training started; nothing was '
-              'saved.', file=sys.stderr)
-        sys.exit(130)
+    if isinstance(err, InceptionLoadError):
+        return ' Or train without evaluation: --no-validate.'
+    if isinstance(err, TrainingDiverged):
+        return ''
+    return log_traceback(err)
+
+
+def run():
+    """Entry point under the scripts' one policy
+    (:func:`mmbiggan.utils.errors.run`): mistakes end in one line (exit
+    status 2), divergence in one line (3), a signal in a saved checkpoint and
+    one line (128 + N)."""
+    from mmbiggan.utils.errors import run as run_script
+
+    # Ctrl-C during training is handled by SignalCheckpointHook; one that
+    # gets here came before training started.
+    sys.exit(
+        run_script(
+            main,
+            interrupted='interrupted before training started; nothing was '
+            'saved.',
+            explain=explain))
 
 
 if __name__ == '__main__':

@@ -1,25 +1,25 @@
 """What the sampling scripts (``demo/conditional_demo.py``,
 ``apps/conditional_interpolate.py``) share: ``--sample-cfg`` and
 ``--device`` checks, loading the generator to sample, class names from a
-config, and one-line errors instead of tracebacks for mistakes in the
-command line, the config or the checkpoint."""
+config; :func:`run` is :func:`mmbiggan.utils.errors.run`, the wrapper of
+every script."""
 import argparse
 import difflib
 import os
 import os.path as osp
-import sys
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 
-from mmbiggan.utils.checkpoint import (CheckpointError,
-                                       add_trust_pickle_argument,
+from mmbiggan.utils.checkpoint import (add_trust_pickle_argument,
                                        trusted_pickle)
-from mmbiggan.utils.errors import error_line
+from mmbiggan.models.layers.truncation import (check_truncation,
+                                               num_truncation_stats)
+from mmbiggan.models.sampling import get_sampling_generator
+from mmbiggan.utils.errors import UserError, run  # noqa: F401 (the scripts' wrapper)
 from .inference import check_device, default_device, init_model
-from .sampling import get_sampling_generator
 
 # Keys of --sample-cfg and what they do; anything else is refused.
 SAMPLE_CFG_KEYS = {
@@ -50,6 +50,17 @@ non_negative_int = _bounded(int, 0, inclusive=True)
 positive_float = _bounded(float, 0.0, inclusive=False)
 
 
+def add_truncation_argument(parser: argparse.ArgumentParser):
+    """``--truncation T``: the one truncation flag of every tool."""
+    parser.add_argument(
+        '--truncation',
+        type=float,
+        default=None,
+        help='truncation of the noise, > 0: t * TN(-2, 2) (smaller: less '
+        'variety); also selects per-truncation batch-norm statistics of '
+        'converted BigGAN-Deep (then <= 1); leave it out for N(0, 1) noise')
+
+
 def add_generator_arguments(parser: argparse.ArgumentParser):
     """The options every sampling script takes: ``--sample-model``,
     ``--sample-cfg``, ``--device`` and ``--trust-pickle``."""
@@ -58,11 +69,13 @@ def add_generator_arguments(parser: argparse.ArgumentParser):
         choices=['ema', 'orig'],
         default='ema',
         help='the EMA generator or the trained one')
+    add_truncation_argument(parser)
     parser.add_argument(
         '--sample-cfg',
         nargs='+',
         action=DictAction,
-        help='sampling options as key=value; known keys: ' +
+        help='sampling options as key=value (truncation=T is an alias of '
+        '--truncation T); known keys: ' +
         '; '.join(f'{k}: {v}' for k, v in SAMPLE_CFG_KEYS.items()))
     parser.add_argument(
         '--device',
@@ -70,7 +83,7 @@ def add_generator_arguments(parser: argparse.ArgumentParser):
     add_trust_pickle_argument(parser)
 
 
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     """A command-line value that cannot work; the message says the fix."""
 
 
@@ -85,17 +98,48 @@ def parse_sample_cfg(sample_cfg: Optional[dict]) -> dict:
         raise UsageError(
             f'Unknown --sample-cfg key {unknown[0]!r}: the known keys are '
             f'{sorted(SAMPLE_CFG_KEYS)}{hint}')
-    truncation = sample_cfg.get('truncation')
-    if truncation is not None and (
-            isinstance(truncation, bool)
-            or not isinstance(truncation, (int, float)) or not truncation > 0):
-        raise UsageError(
-            f'--sample-cfg truncation={truncation!r} is not a number > 0; '
-            'use e.g. truncation=0.5 (smaller: less variety), 1.0, or None '
-            'for untruncated noise.')
-    if truncation is not None:
-        sample_cfg['truncation'] = float(truncation)
+    if sample_cfg.get('truncation') is not None:
+        sample_cfg['truncation'] = check_truncation_option(
+            sample_cfg['truncation'], '--sample-cfg truncation')
     return sample_cfg
+
+
+def check_truncation_option(truncation, flag: str = '--truncation',
+                            generator: Optional[nn.Module] = None
+                            ) -> Optional[float]:
+    """``truncation`` given on the command line as ``flag``, checked by the
+    one truncation check (:func:`check_truncation`), against the statistic
+    rows of ``generator`` when it is given; None stays None.
+
+    Raises:
+        UsageError: The value and the fix, in one line.
+    """
+    if truncation is None:
+        return None
+    num_stats = 1 if generator is None else num_truncation_stats(generator)
+    try:
+        return check_truncation(truncation, num_stats, name=flag)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def truncation_from_args(args: argparse.Namespace,
+                         generator: nn.Module) -> Optional[float]:
+    """The truncation of a sampling script: ``--truncation T`` or its alias
+    ``--sample-cfg truncation=T`` (both: they must agree), checked against
+    ``generator``'s per-truncation statistics."""
+    flag_value = getattr(args, 'truncation', None)
+    cfg_value = parse_sample_cfg(getattr(args, 'sample_cfg',
+                                         None)).get('truncation')
+    if flag_value is not None and cfg_value is not None and \
+            float(flag_value) != cfg_value:
+        raise UsageError(
+            f'--truncation {flag_value} and --sample-cfg truncation='
+            f'{cfg_value} disagree; give one of them.')
+    if flag_value is not None:
+        return check_truncation_option(flag_value, '--truncation', generator)
+    return check_truncation_option(cfg_value, '--sample-cfg truncation',
+                                   generator)
 
 
 def check_output_folder(folder: str, option: str):
@@ -205,29 +249,3 @@ def format_classes(labels: Sequence[int],
         formatted.append(
             str(label) if name == str(label) else f'{label} ({name})')
     return formatted
-
-
-# Mistakes of the user (command line, config, checkpoint) and failures of
-# files or disks, printed as one line; anything else is a bug and keeps its
-# traceback.
-USER_ERRORS = (UsageError, CheckpointError, OSError, ValueError, KeyError)
-
-
-def run(main: Callable[[Optional[List[str]]], None],
-        argv: Optional[List[str]] = None) -> int:
-    """Run a script's ``main(argv)``; user errors end as ``error: ...`` on
-    stderr, one line, with exit status 1 (130 for Ctrl-C).
-
-    Returns:
-        int: The exit status.
-    """
-    try:
-        main(argv)
-    except USER_ERRORS as err:
-        print(f'error: {error_line(err)}', file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print('error: interrupted; files written so far are complete '
-              '(each is written whole or not at all).', file=sys.stderr)
-        return 130
-    return 0

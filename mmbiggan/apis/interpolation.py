@@ -12,7 +12,7 @@ from typing import Iterator, NamedTuple, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from .sampling import Samples, draw_inputs, iter_samples
+from mmbiggan.models.sampling import Samples, draw_inputs, iter_samples
 
 INTERP_MODES = ('lerp', 'slerp')
 

@@ -1,13 +1,12 @@
 """What the command-line converters share: output options, the checks
-before writing, logging what was found, and one-line errors."""
+before writing, logging what was found, and the scripts' one error policy."""
 import argparse
 import logging
 import os.path as osp
 import sys
 from typing import Callable, Iterable, List, Optional
 
-from mmbiggan.utils.checkpoint import CheckpointError
-from mmbiggan.utils.errors import error_line
+from mmbiggan.utils.errors import run as run_script
 from .config_check import check_against_config
 from .conversion import Conversion, check_outputs_free, save_conversion
 
@@ -60,8 +59,8 @@ def finish(conversion: Conversion, args: argparse.Namespace,
 
 def run(main: Callable[[Optional[List[str]]], None],
         argv: Optional[List[str]] = None) -> int:
-    """Run ``main`` with the converters' log lines on stdout and expected
-    failures turned into one-line errors on stderr.
+    """Run a converter's ``main`` with its log lines on stdout, under the
+    scripts' one policy (:func:`mmbiggan.utils.errors.run`).
 
     Returns:
         int: the exit status (0 on success).
@@ -73,21 +72,10 @@ def run(main: Callable[[Optional[List[str]]], None],
     logger.setLevel(logging.INFO)
     logger.propagate = False
     try:
-        main(argv)
-    except CheckpointError as err:
-        print(f'error: {error_line(err)}', file=sys.stderr)
-        return 1
-    except OSError as err:
-        print(f'error: {error_line(err)}', file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            'error: interrupted (outputs are written atomically: each is '
-            'complete or absent).',
-            file=sys.stderr)
-        return 130
+        return run_script(
+            main, argv, interrupted='interrupted (outputs are written '
+            'atomically: each is complete or absent).')
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous[0])
         logger.propagate = previous[1]
-    return 0

@@ -10,10 +10,12 @@ import subprocess
 import torch
 import torch.distributed as dist
 
+from mmbiggan.utils.errors import UserError
+
 LAUNCHERS = ('none', 'pytorch', 'slurm')
 
 
-class DistributedSetupError(RuntimeError):
+class DistributedSetupError(UserError, RuntimeError):
     """The environment cannot run the requested distributed job."""
 
 

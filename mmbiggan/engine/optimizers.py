@@ -10,11 +10,8 @@ from mmengine.optim import (DefaultOptimWrapperConstructor, OptimWrapper,
                             OptimWrapperDict)
 from mmengine.registry import DefaultScope
 
+from mmbiggan.models.sampling import unwrap_model
 from mmbiggan.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return getattr(module, 'module', module)
 
 
 class GANOptimWrapperDict(OptimWrapperDict):
@@ -29,9 +26,9 @@ class GANOptimWrapperDict(OptimWrapperDict):
 
     def initialize_count_status(self, model: nn.Module, cur_iter: int,
                                 max_iters: int) -> None:
-        model = _unwrap(model)
+        model = unwrap_model(model)
         for name, wrapper in self.optim_wrappers.items():
-            network = _unwrap(getattr(model, name))
+            network = unwrap_model(getattr(model, name))
             if name == 'generator' and hasattr(model, 'generator_cycle'):
                 cycles_done = cur_iter // model.generator_cycle(self)
                 micro_steps = model.generator_steps * \
@@ -83,7 +80,7 @@ class MultiOptimWrapperConstructor:
         self.optim_wrapper_cfg = optim_wrapper_cfg
 
     def __call__(self, model: nn.Module) -> GANOptimWrapperDict:
-        model = _unwrap(model)
+        model = unwrap_model(model)
         wrappers = {}
         for name, cfg in self.optim_wrapper_cfg.items():
             network = getattr(model, name, None)

@@ -11,7 +11,7 @@ from mmengine.dist import get_dist_info
 from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
 
-from mmbiggan.apis.sampling import draw_inputs, iter_samples
+from mmbiggan.models.sampling import draw_inputs, iter_samples
 
 from .features import gather_real_features
 from .inception import images_to_inception_input

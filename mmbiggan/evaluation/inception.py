@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from mmbiggan.utils.checkpoint import (CheckpointError, check_state_dict,
                                        extract_state_dict,
                                        load_checkpoint_file)
+from mmbiggan.utils.errors import UserError
 
 from .fid_inception import (INCEPTION_SIZE, NUM_FEATURES, NUM_LOGITS,
                             FIDInceptionV3, resize_bilinear_tf1)
@@ -56,7 +57,7 @@ PYTORCH_FID_URL = ('https://github.com/mseitzer/pytorch-fid/releases/'
                    'download/fid_weights/pt_inception-2015-12-05-6726825d.pth')
 
 
-class InceptionLoadError(RuntimeError):
+class InceptionLoadError(UserError, RuntimeError):
     """An Inception weight file is missing or of the wrong kind."""
 
 

@@ -4,7 +4,7 @@ from typing import Optional, Union
 from mmengine.evaluator import Evaluator
 from mmengine.runner import BaseLoop
 
-from mmbiggan.apis.sampling import get_sampling_generator, unwrap_model
+from mmbiggan.models.sampling import get_sampling_generator, unwrap_model
 from mmbiggan.registry import LOOPS
 
 from .evaluate import evaluate_generator

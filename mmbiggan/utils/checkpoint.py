@@ -20,11 +20,12 @@ import torch
 from mmengine.logging import print_log
 
 from .atomic import atomic_path
+from .errors import UserError
 
 _TRUST_PICKLE = contextvars.ContextVar('mmbiggan_trust_pickle', default=False)
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError, RuntimeError):
     """A checkpoint is missing, unreadable or does not fit the model."""
 
 

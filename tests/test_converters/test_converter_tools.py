@@ -1,5 +1,5 @@
 """The command-line converters: a real subprocess run each, and every bad
-input ending in a one-line error, exit status 1 and no output written
+input ending in a one-line error, exit status 2 and no output written
 (an existing output untouched)."""
 import importlib.util
 import os
@@ -72,7 +72,7 @@ def test_hf_tool_subprocess_refuses_existing_output(reference_dir, tmp_path):
     out = tmp_path / 'deep.pth'
     out.write_bytes(b'precious')
     result = run_tool(HF_TOOL, folder, out)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().startswith('error: ')
     assert 'already exists; pass --force' in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -289,7 +289,7 @@ def test_bad_input(reference_dir, tmp_path, capsys, case):
     out = tmp_path / 'out' / 'converted.pth'
     argv = sources[:first_option] + [out] + sources[first_option:]
     status, err = run_in_process(tool, argv, capsys)
-    assert status == 1
+    assert status == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: '), err
     assert message in lines[0], lines[0]

@@ -113,7 +113,7 @@ def test_demo_bad_input(demo, models, bad_files, tmp_path, capsys, case):
     status = run(demo.main, model_args(case, models, bad_files) + [
         '--save-path', str(out), '--seed', '0', '--device', 'cpu'
     ] + case['args'])
-    assert status == 1
+    assert status == 2
     assert_one_line_error(capsys.readouterr().err, case['error'])
     assert out.read_bytes() == EXISTING
     assert os.listdir(tmp_path) == ['out.png']
@@ -128,7 +128,7 @@ def test_app_bad_input(app, models, bad_files, tmp_path, capsys, case):
     status = run(app.main, model_args(case, models, bad_files) + [
         '--samples-path', str(folder), '--seed', '0', '--device', 'cpu'
     ] + case['args'])
-    assert status == 1
+    assert status == 2
     assert_one_line_error(capsys.readouterr().err, case['error'])
     assert frame.read_bytes() == EXISTING
     assert os.listdir(folder) == ['00000.png']
@@ -150,7 +150,7 @@ def test_output_paths_that_cannot_work(demo, app, shared_model, tmp_path,
              f'--samples-path: {a_file} is a file'),
             (app.main, ['--samples-path', str(a_file / 'walk')],
              'cannot be a folder')):
-        assert run(main, model + args) == 1
+        assert run(main, model + args) == 2
         assert_one_line_error(capsys.readouterr().err, error)
     assert os.listdir(tmp_path) == ['file']
     assert a_file.read_bytes() == EXISTING
@@ -164,7 +164,7 @@ def test_command_line_prints_errors_without_traceback(
         shared_model.config, bad_files['truncated'], '--save-path',
         str(out), '--device', 'cpu'
     ])
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert_one_line_error(result.stderr, 'is truncated')
     assert out.read_bytes() == EXISTING
 

@@ -72,3 +72,31 @@ def test_format_classes():
     assert format_classes([1, 0], names) == ['1 (goldfish)', '0 (tench)']
     assert format_classes([3], ('0', '1', '2', '3')) == ['3']
     assert format_classes([3], None) == ['3']
+
+
+def test_truncation_flag_and_its_sample_cfg_alias():
+    import argparse
+
+    import torch.nn as nn
+
+    from mmbiggan.apis.cli import add_generator_arguments, truncation_from_args
+    parser = argparse.ArgumentParser()
+    add_generator_arguments(parser)
+    generator = nn.Module()
+    generator.num_bn_stats = 51
+
+    def parsed(*argv):
+        return truncation_from_args(parser.parse_args(list(argv)), generator)
+
+    assert parsed() is None
+    assert parsed('--truncation', '0.4') == 0.4
+    assert parsed('--sample-cfg', 'truncation=0.4') == 0.4
+    assert parsed('--truncation', '0.4', '--sample-cfg',
+                  'truncation=0.4') == 0.4
+    with pytest.raises(UsageError, match='disagree; give one of them'):
+        parsed('--truncation', '0.4', '--sample-cfg', 'truncation=0.5')
+    with pytest.raises(UsageError,
+                       match=r'^--sample-cfg truncation=1.5 is above 1'):
+        parsed('--sample-cfg', 'truncation=1.5')
+    with pytest.raises(UsageError, match=r'^--truncation=0.0 is not a number'):
+        parsed('--truncation', '0')

@@ -154,3 +154,14 @@ def test_discriminator_needs_labels_when_conditional():
     d = ProjDiscriminator(32, num_classes=3, base_channels=8)
     with pytest.raises(ValueError, match='pass the labels'):
         d(torch.randn(2, 3, 32, 32))
+
+
+def test_the_output_step_and_its_inverse():
+    from mmbiggan.models.architectures.base_generator import (
+        output_order_to_rgb, rgb_to_output_order)
+    rgb = torch.arange(24.).reshape(2, 3, 2, 2)
+    bgr = rgb_to_output_order(rgb, True)
+    assert bgr[:, 0].equal(rgb[:, 2]) and bgr[:, 2].equal(rgb[:, 0])
+    assert bgr[:, 1].equal(rgb[:, 1])
+    assert output_order_to_rgb(bgr, True).equal(rgb)
+    assert rgb_to_output_order(rgb, False) is rgb

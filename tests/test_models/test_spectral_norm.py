@@ -174,6 +174,32 @@ def test_torch_style_sigma_converges_and_eval_does_not_iterate():
     assert float(sigma) == pytest.approx(float(top), rel=1e-5)
 
 
+@pytest.mark.parametrize('layer_type', ['conv', 'linear', 'embedding'])
+def test_torch_style_two_training_forwards_then_one_backward(layer_type):
+    # Each training forward updates u and v in place; the first forward's
+    # graph must hold copies, else its backward raises "modified by an
+    # inplace operation" (as in a D step that runs real and fake batches).
+    sn_cfg = dict(style='torch', num_iters=1)
+    torch.manual_seed(0)
+    if layer_type == 'conv':
+        layer = SNConv2d(4, 6, 3, padding=1, sn_cfg=sn_cfg)
+        x1, x2 = torch.randn(2, 4, 5, 5), torch.randn(2, 4, 5, 5)
+    elif layer_type == 'linear':
+        layer = SNLinear(7, 5, sn_cfg=sn_cfg)
+        x1, x2 = torch.randn(3, 7), torch.randn(3, 7)
+    else:
+        layer = SNEmbedding(6, 4, sn_cfg=sn_cfg)
+        x1, x2 = torch.tensor([0, 2, 5]), torch.tensor([1, 3, 4])
+    layer.train()
+    u_before = layer.sn.u.clone()
+    loss = layer(x1).square().sum() + layer(x2).square().sum()
+    loss.backward()
+    assert not torch.equal(layer.sn.u, u_before)  # both forwards iterated
+    assert layer.weight.grad is not None
+    assert torch.isfinite(layer.weight.grad).all()
+    assert float(layer.weight.grad.abs().sum()) > 0
+
+
 def test_reset_vectors_brings_sigma_close_to_the_top_singular_value():
     layer = SNConv2d(16, 16, 3, sn_cfg=dict(style='torch'))
     with torch.no_grad():

@@ -84,3 +84,40 @@ def test_bad_truncation_is_rejected(bad):
 def test_bad_bound_is_rejected():
     with pytest.raises(ValueError, match='bound'):
         truncated_normal(3, 0.0)
+
+
+def test_the_one_check_rejects_bools_and_knows_the_statistic_rows():
+    # True is an int to Python, but not a truncation.
+    with pytest.raises(ValueError, match=r'truncation=True is not a number'):
+        check_truncation(True)
+    # Without per-truncation statistics any value > 0 is a noise scale.
+    assert check_truncation(1.5) == 1.5
+    assert check_truncation(2, num_stats=1) == 2.0
+    assert check_truncation(1, num_stats=51) == 1.0
+    with pytest.raises(ValueError) as info:
+        check_truncation(1.5, num_stats=51, name='--truncation')
+    assert str(info.value) == (
+        "--truncation=1.5 is above 1: this model's batch-norm statistics "
+        'were recorded for truncation in (0, 1] (51 rows); use a truncation '
+        '<= 1.')
+
+
+def test_generators_check_truncation_against_their_statistic_rows():
+    from mmbiggan.models import BigGANDeepGenerator, BigGANGenerator
+    from mmbiggan.models.layers import num_truncation_stats
+    from mmbiggan.models.sampling import sample_images
+    with_stats = BigGANDeepGenerator(
+        128, noise_size=16, num_classes=3, base_channels=4,
+        num_bn_stats=6).eval()
+    plain = BigGANGenerator(32, noise_size=16, num_classes=3,
+                            base_channels=4).eval()
+    assert num_truncation_stats(with_stats) == 6
+    assert num_truncation_stats(plain) == 1
+    with torch.no_grad():
+        with pytest.raises(ValueError, match=r'truncation=1.5 is above 1'):
+            with_stats(None, num_batches=1, truncation=1.5)
+        assert plain(None, num_batches=1, truncation=1.5).shape == (1, 3, 32,
+                                                                    32)
+    # The sampler refuses before drawing any noise.
+    with pytest.raises(ValueError, match='(6 rows)'):
+        sample_images(with_stats, 2, truncation=1.2, seed=0)

@@ -167,8 +167,9 @@ CASES = [
      'type="PyTorchFID" takes the state dict '
      'pt_inception-2015-12-05-6726825d.pth'),
     ('test', ['{config}', '{ckpt}', '--truncation', '0'],
-     '--truncation must be > 0, got 0.0; leave it out for untruncated '
-     'noise.'),
+     '--truncation=0.0 is not a number > 0: truncation must be above 0; '
+     'use e.g. 0.5 (smaller: less variety), 1.0, or leave it out (None) for '
+     'untruncated noise.'),
     ('test', ['{config}', '{ckpt}', '--out', '{out}/results.json/x.json'],
      '--out {out}/results.json/x.json: {out}/results.json is a file, not a '
      'folder; choose another path.'),

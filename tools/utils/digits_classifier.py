@@ -16,10 +16,11 @@ grey level, rescaled to the 0..16 range of the original data):
 Each number is printed next to the value the training images themselves
 get through the same pipeline (upscaled to 32x32 as the dataset does, then
 shrunk back): a generator cannot be expected to beat that row. Thresholds
-make the command fail (exit 1) for use in tests and CI.
+make the command fail (exit status 4) for use in tests and CI.
 
     python tools/utils/digits_classifier.py CONFIG CHECKPOINT \
-        [--num-per-class 100] [--seed 0] [--sample-model ema|orig] \
+        [--num-per-class 100] [--seed 0] [--truncation T] \
+        [--sample-model ema|orig] \
         [--min-accuracy 0.95] [--min-recall 0.5] [--min-diversity 0.6] \
         [--max-fd-ratio 2]
 """
@@ -227,17 +228,18 @@ def failed_checks(result: dict, baseline: dict, args) -> list:
 
 
 def main(argv=None):
+    from mmbiggan.apis.cli import add_truncation_argument
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='training config of the model')
     parser.add_argument('checkpoint', help='checkpoint to judge')
     parser.add_argument('--num-per-class', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--truncation', type=float, default=None)
+    add_truncation_argument(parser)
     parser.add_argument('--sample-model', choices=['ema', 'orig'],
                         default='ema')
     parser.add_argument('--device', default='cpu')
     thresholds = parser.add_argument_group(
-        'thresholds', 'exit with status 1 when a number misses its bound')
+        'thresholds', 'exit with status 4 when a number misses its bound')
     thresholds.add_argument('--min-accuracy', type=float, default=None)
     thresholds.add_argument('--min-precision', type=float, default=None)
     thresholds.add_argument('--min-recall', type=float, default=None)
@@ -252,16 +254,20 @@ def main(argv=None):
         parser.error('--num-per-class must be at least 2.')
 
     from mmbiggan.apis import get_sampling_generator, init_model
+    from mmbiggan.apis.cli import UsageError, check_truncation_option
+    from mmbiggan.utils.errors import CheckFailed
     model = init_model(args.config, args.checkpoint, device=args.device)
     generator = get_sampling_generator(model, args.sample_model)
     if getattr(generator, 'num_classes', 0) != 10:
-        sys.exit('error: the digits judge needs a generator with 10 classes, '
-                 f'this one has {getattr(generator, "num_classes", 0)}.')
+        raise UsageError(
+            'the digits judge needs a generator with 10 classes, this one '
+            f'has {getattr(generator, "num_classes", 0)}.')
+    truncation = check_truncation_option(args.truncation, '--truncation',
+                                         generator)
     result = evaluate_generator(generator, args.num_per_class, args.seed,
-                                args.truncation)
+                                truncation)
     baseline = judge_training_images(min(args.num_per_class, 174),
-                                     generator.output_scale if hasattr(
-                                         generator, 'output_scale') else 32)
+                                     getattr(generator, 'output_scale', 32))
     for digit, accuracy in enumerate(result['per_class']):
         print(f'digit {digit}: {accuracy:.1%}')
     count = 10 * args.num_per_class
@@ -273,9 +279,9 @@ def main(argv=None):
           f'{count} samples')
     failures = failed_checks(result, baseline, args)
     if failures:
-        print('FAILED: ' + '; '.join(failures))
-        sys.exit(1)
+        raise CheckFailed('; '.join(failures) + '.')
 
 
 if __name__ == '__main__':
-    main()
+    from mmbiggan.utils.errors import run
+    sys.exit(run(main))

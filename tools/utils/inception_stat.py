@@ -209,15 +209,11 @@ def main(argv=None):
 
 
 def run(argv=None):
-    """Entry point: user errors end in one line and exit status 2."""
-    from mmbiggan.evaluation import InceptionLoadError
-    try:
-        main(argv)
-    except (InceptionLoadError, FileNotFoundError, ValueError,
-            KeyError) as err:
-        message = str(err).replace('\n', ' ')
-        print(f'error: {message}', file=sys.stderr)
-        sys.exit(2)
+    """Entry point under the scripts' one policy
+    (:func:`mmbiggan.utils.errors.run`): user errors end in one line and
+    exit status 2."""
+    from mmbiggan.utils.errors import run as run_script
+    sys.exit(run_script(main, argv))
 
 
 if __name__ == '__main__':

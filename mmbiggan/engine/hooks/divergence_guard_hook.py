@@ -9,12 +9,15 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmbiggan.registry import HOOKS
+from mmbiggan.utils.errors import EXIT_DIVERGED
 
 ACTIONS = ('stop', 'skip')
 
 
 class TrainingDiverged(RuntimeError):
     """A loss or the weights of the model became non-finite."""
+
+    exit_status = EXIT_DIVERGED
 
 
 def all_finite(tensors: Iterable[torch.Tensor]) -> bool:

@@ -8,7 +8,7 @@ import torch
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 
-from mmbiggan.apis.sampling import (draw_inputs, get_sampling_generator,
+from mmbiggan.models.sampling import (draw_inputs, get_sampling_generator,
                                     iter_samples, unwrap_model)
 from mmbiggan.registry import HOOKS
 from mmbiggan.utils.grid import make_image_grid, save_image_atomic

@@ -33,6 +33,21 @@ class TrainingInterrupted(Exception):
         super().__init__(f'{self.signal_name} received: stopped after '
                          f'iteration {iteration}, checkpoint {checkpoint}')
 
+    @property
+    def exit_status(self) -> int:
+        """The status of :func:`mmbiggan.utils.errors.run`: ``128 +
+        signal``."""
+        return self.exit_code
+
+    def cli_line(self) -> Optional[str]:
+        """What the command line shows: where the checkpoint is and how to
+        go on; printed by rank 0 only (None on the other ranks)."""
+        if os.environ.get('RANK', '0') != '0':
+            return None
+        return (f'stopped: {self.signal_name} received; the checkpoint of '
+                f'iteration {self.iteration} is {self.checkpoint}. To go on, '
+                'run the same command with --resume.')
+
 
 @HOOKS.register_module()
 class SignalCheckpointHook(Hook):

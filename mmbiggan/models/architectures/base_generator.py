@@ -5,13 +5,30 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_activation_layer
 
 from ..layers.conditional_norm import ConditionalBatchNorm2d, fold_conditions
 from ..layers.derived_cache import (DerivedCacheMixin, DerivedTensorCache,
                                     weights_frozen)
-from ..layers.truncation import check_truncation, sample_truncated_noise
+from ..layers.spectral_norm import SNConv2d, reset_spectral_norm_vectors
+from ..layers.truncation import (check_truncation, num_truncation_stats,
+                                 sample_truncated_noise)
 
 InputSpec = Union[torch.Tensor, Callable, None]
+
+
+def rgb_to_output_order(images: torch.Tensor,
+                        rgb2bgr: bool) -> torch.Tensor:
+    """The generators' one output step: images ``[N, 3, H, W]`` are made
+    RGB and leave ``forward`` as BGR when ``rgb2bgr`` (MMGeneration's
+    converted configs ask for it), unchanged otherwise."""
+    return images.flip(1) if rgb2bgr else images
+
+
+def output_order_to_rgb(images: torch.Tensor, rgb2bgr: bool) -> torch.Tensor:
+    """Undo :func:`rgb_to_output_order` (the flip is its own inverse): what
+    the sampler does, so that every consumer of samples sees RGB."""
+    return rgb_to_output_order(images, rgb2bgr)
 
 
 class ConditionalGenerator(DerivedCacheMixin, nn.Module):
@@ -42,6 +59,18 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
     noise_size: int
     num_classes: int
     rgb2bgr: bool = False
+
+    def build_output_layers(self, in_channels: int, conv_channels: int,
+                            act_cfg: dict, sn_cfg: Optional[dict],
+                            **norm_args) -> None:
+        """The generator's last layers, in this order: ``out_bn``
+        (:class:`ConditionalBatchNorm2d` of ``in_channels`` with
+        ``norm_args``), ``out_activation`` and ``out_conv`` (3x3,
+        ``in_channels -> conv_channels``)."""
+        self.out_bn = ConditionalBatchNorm2d(in_channels, **norm_args)
+        self.out_activation = build_activation_layer(act_cfg)
+        self.out_conv = SNConv2d(
+            in_channels, conv_channels, 3, padding=1, sn_cfg=sn_cfg)
 
     def __init__(self):
         super().__init__()
@@ -153,7 +182,8 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
                 truncation: Optional[float] = None,
                 use_outside_embedding: bool = False):
         if truncation is not None:
-            truncation = check_truncation(truncation)
+            truncation = check_truncation(truncation,
+                                          num_truncation_stats(self))
         noise_batch = self._noise_batch(noise, num_batches, truncation)
         label_batch = self._label_batch(label, noise_batch.shape[0],
                                         use_outside_embedding)
@@ -163,8 +193,7 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
                              f'{label_batch.shape[0]} labels.')
         img = self.synthesize(noise_batch, label_batch, truncation,
                               use_outside_embedding)
-        if self.rgb2bgr:
-            img = img.flip(1)
+        img = rgb_to_output_order(img, self.rgb2bgr)
         if return_noise:
             return dict(
                 fake_img=img, noise_batch=noise_batch, label=label_batch)
@@ -235,3 +264,19 @@ def load_pretrained(module: nn.Module, pretrained):
         pretrained['ckpt_path'],
         prefix=pretrained.get('prefix', ''),
         strict=pretrained.get('strict', True))
+
+
+def init_weights(module: nn.Module, initialize: Callable[[nn.Module, str],
+                                                         None],
+                 init_type: str, sn_style: str, pretrained) -> None:
+    """The last step of every generator and discriminator constructor:
+    ``initialize(module, init_type)`` (:func:`init_biggan_weights` or
+    :func:`init_sngan_weights`), then, for ``sn_style='torch'``, power
+    iterations that bring the spectral-norm vectors near the top singular
+    pairs (as ``torch.nn.utils.spectral_norm`` does when registered), then
+    the ``pretrained`` weights, if any (:func:`load_pretrained`)."""
+    initialize(module, init_type)
+    if sn_style == 'torch':
+        reset_spectral_norm_vectors(module)
+    load_pretrained(module, pretrained)
+

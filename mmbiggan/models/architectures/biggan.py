@@ -1,7 +1,7 @@
 """BigGAN (Brock et al., ICLR 2019) as BigGAN-PyTorch builds it, with
 MMGeneration's constructor arguments."""
 from copy import deepcopy
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
@@ -10,12 +10,10 @@ from mmcv.cnn import build_activation_layer
 from mmbiggan.registry import MODELS
 from ..layers.attention import SelfAttentionBlock
 from ..layers.blocks import norm_act
-from ..layers.conditional_norm import ConditionalBatchNorm2d
-from ..layers.spectral_norm import (SNConv2d, SNEmbedding, SNLinear,
-                                    reset_spectral_norm_vectors)
+from ..layers.spectral_norm import SNEmbedding, SNLinear
 from ..layers.weight_init import init_biggan_weights
 from .base_generator import (ConditionalGenerator, check_norm_cfg,
-                             check_upsample_cfg, load_pretrained, make_sn_cfg,
+                             check_upsample_cfg, init_weights, make_sn_cfg,
                              resolve_block_type)
 
 # Channel multipliers of each block and the block after which attention
@@ -73,6 +71,20 @@ def biggan_discriminator_arch(input_scale: int, in_channels: int,
         attention=list(attention))
 
 
+GENERATOR_ARCH_KEYS = ('in_channels', 'out_channels', 'upsample', 'attention')
+DISCRIMINATOR_ARCH_KEYS = ('in_channels', 'out_channels', 'downsample',
+                           'attention')
+
+
+def resolve_arch(arch_cfg: Optional[dict], default: Callable[[], dict],
+                 keys: tuple, owner: str) -> dict:
+    """A copy of ``arch_cfg`` (or ``default()`` when it is None), checked
+    to have every list in ``keys`` for every block."""
+    arch = deepcopy(arch_cfg) if arch_cfg else default()
+    check_arch(arch, keys, owner)
+    return arch
+
+
 def check_arch(arch: dict, keys: tuple, owner: str):
     missing = [k for k in keys if k not in arch]
     if missing:
@@ -125,32 +137,22 @@ class BigGANGenerator(ConditionalGenerator):
         sn_svs (int): Singular values tracked (``'ajbrock'``).
     """
 
-    def __init__(self,
-                 output_scale: int,
-                 noise_size: int = 120,
-                 num_classes: int = 0,
-                 out_channels: int = 3,
-                 base_channels: int = 96,
-                 input_scale: int = 4,
-                 with_shared_embedding: bool = True,
-                 shared_dim: int = 128,
-                 sn_eps: float = 1e-6,
-                 sn_style: str = 'ajbrock',
-                 init_type: str = 'ortho',
-                 split_noise: bool = True,
-                 act_cfg: dict = dict(type='ReLU'),
-                 upsample_cfg: dict = dict(type='nearest', scale_factor=2),
-                 with_spectral_norm: bool = True,
-                 auto_sync_bn: bool = True,
-                 blocks_cfg: dict = dict(type='BigGANGenResBlock'),
-                 arch_cfg: Optional[dict] = None,
-                 out_norm_cfg: dict = dict(type='BN'),
-                 pretrained=None,
-                 rgb2bgr: bool = False,
-                 bn_eps: float = 1e-5,
-                 num_bn_stats: int = 1,
-                 sn_iters: int = 1,
-                 sn_svs: int = 1):
+    # MMGeneration's keyword arguments, in its order, grouped by concern.
+    def __init__(
+            self, output_scale: int, noise_size: int = 120,
+            num_classes: int = 0, out_channels: int = 3,
+            base_channels: int = 96, input_scale: int = 4,
+            with_shared_embedding: bool = True, shared_dim: int = 128,
+            sn_eps: float = 1e-6, sn_style: str = 'ajbrock',
+            init_type: str = 'ortho', split_noise: bool = True,
+            act_cfg: dict = dict(type='ReLU'),
+            upsample_cfg: dict = dict(type='nearest', scale_factor=2),
+            with_spectral_norm: bool = True, auto_sync_bn: bool = True,
+            blocks_cfg: dict = dict(type='BigGANGenResBlock'),
+            arch_cfg: Optional[dict] = None,
+            out_norm_cfg: dict = dict(type='BN'), pretrained=None,
+            rgb2bgr: bool = False, bn_eps: float = 1e-5,
+            num_bn_stats: int = 1, sn_iters: int = 1, sn_svs: int = 1):
         super().__init__()
         check_upsample_cfg(upsample_cfg)
         check_norm_cfg(out_norm_cfg)
@@ -165,11 +167,10 @@ class BigGANGenerator(ConditionalGenerator):
         self.output_scale = output_scale
         self.num_classes = num_classes
         self.rgb2bgr = rgb2bgr
-        self.arch = deepcopy(arch_cfg) if arch_cfg else biggan_generator_arch(
-            output_scale, base_channels)
-        check_arch(self.arch,
-                   ('in_channels', 'out_channels', 'upsample', 'attention'),
-                   'BigGANGenerator')
+        self.arch = resolve_arch(
+            arch_cfg, lambda: biggan_generator_arch(output_scale,
+                                                    base_channels),
+            GENERATOR_ARCH_KEYS, 'BigGANGenerator')
         self.input_scale = input_scale
         self.split_noise = split_noise
         num_blocks = len(self.arch['out_channels'])
@@ -218,17 +219,11 @@ class BigGANGenerator(ConditionalGenerator):
                 self.conv_blocks.append(SelfAttentionBlock(out_ch, sn_cfg))
 
         last_channels = self.arch['out_channels'][-1]
-        self.out_bn = ConditionalBatchNorm2d(
-            last_channels, eps=bn_eps, num_stats=num_bn_stats,
-            sync_stats=auto_sync_bn)
-        self.out_activation = build_activation_layer(act_cfg)
-        self.out_conv = SNConv2d(
-            last_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
+        self.build_output_layers(
+            last_channels, out_channels, act_cfg, sn_cfg, eps=bn_eps,
+            num_stats=num_bn_stats, sync_stats=auto_sync_bn)
 
-        init_biggan_weights(self, init_type)
-        if sn_style == 'torch':
-            reset_spectral_norm_vectors(self)
-        load_pretrained(self, pretrained)
+        init_weights(self, init_biggan_weights, init_type, sn_style, pretrained)
 
     def class_vector(self, label: torch.Tensor,
                      use_outside_embedding: bool) -> torch.Tensor:
@@ -300,30 +295,24 @@ class BigGANDiscriminator(nn.Module):
     out_channels]``.
     """
 
-    def __init__(self,
-                 input_scale: int,
-                 num_classes: int = 0,
-                 in_channels: int = 3,
-                 out_channels: int = 1,
-                 base_channels: int = 96,
-                 sn_eps: float = 1e-6,
-                 sn_style: str = 'ajbrock',
-                 init_type: str = 'ortho',
-                 act_cfg: dict = dict(type='ReLU'),
-                 with_spectral_norm: bool = True,
-                 blocks_cfg: dict = dict(type='BigGANDiscResBlock'),
-                 arch_cfg: Optional[dict] = None,
-                 pretrained=None,
-                 sn_iters: int = 1,
-                 sn_svs: int = 1):
+    # MMGeneration's keyword arguments, in its order, grouped by concern.
+    def __init__(
+            self, input_scale: int, num_classes: int = 0,
+            in_channels: int = 3, out_channels: int = 1,
+            base_channels: int = 96,
+            sn_eps: float = 1e-6, sn_style: str = 'ajbrock',
+            init_type: str = 'ortho', act_cfg: dict = dict(type='ReLU'),
+            with_spectral_norm: bool = True,
+            blocks_cfg: dict = dict(type='BigGANDiscResBlock'),
+            arch_cfg: Optional[dict] = None, pretrained=None,
+            sn_iters: int = 1, sn_svs: int = 1):
         super().__init__()
         self.input_scale = input_scale
         self.num_classes = num_classes
-        self.arch = deepcopy(arch_cfg) if arch_cfg else \
-            biggan_discriminator_arch(input_scale, in_channels, base_channels)
-        check_arch(self.arch,
-                   ('in_channels', 'out_channels', 'downsample', 'attention'),
-                   'BigGANDiscriminator')
+        self.arch = resolve_arch(
+            arch_cfg, lambda: biggan_discriminator_arch(
+                input_scale, in_channels, base_channels),
+            DISCRIMINATOR_ARCH_KEYS, 'BigGANDiscriminator')
         sn_cfg = make_sn_cfg(with_spectral_norm, sn_style, sn_eps, sn_iters,
                              sn_svs)
         block_type, extra_block_args = resolve_block_type(blocks_cfg)
@@ -340,16 +329,9 @@ class BigGANDiscriminator(nn.Module):
                     **extra_block_args))
             if self.arch['attention'][index]:
                 self.conv_blocks.append(SelfAttentionBlock(out_ch, sn_cfg))
-        self.activation = build_activation_layer(act_cfg)
-        last_channels = self.arch['out_channels'][-1]
-        self.decision = SNLinear(last_channels, out_channels, sn_cfg=sn_cfg)
-        self.proj_y = SNEmbedding(
-            num_classes, last_channels,
-            sn_cfg=sn_cfg) if num_classes else None
-        init_biggan_weights(self, init_type)
-        if sn_style == 'torch':
-            reset_spectral_norm_vectors(self)
-        load_pretrained(self, pretrained)
+        build_projection_head(self, act_cfg, self.arch['out_channels'][-1],
+                              out_channels, num_classes, sn_cfg)
+        init_weights(self, init_biggan_weights, init_type, sn_style, pretrained)
 
     def forward(self,
                 x: torch.Tensor,
@@ -357,6 +339,19 @@ class BigGANDiscriminator(nn.Module):
         for block in self.conv_blocks:
             x = block(x)
         return projection_head(self, x, label)
+
+
+def build_projection_head(disc: nn.Module, act_cfg: dict, in_channels: int,
+                          out_channels: int, num_classes: int,
+                          sn_cfg: Optional[dict]) -> None:
+    """Give ``disc`` the layers :func:`projection_head` uses, in this
+    order: ``activation``, ``decision`` (``SNLinear(in_channels,
+    out_channels)``) and ``proj_y`` (``SNEmbedding(num_classes,
+    in_channels)``; None for an unconditional discriminator)."""
+    disc.activation = build_activation_layer(act_cfg)
+    disc.decision = SNLinear(in_channels, out_channels, sn_cfg=sn_cfg)
+    disc.proj_y = SNEmbedding(
+        num_classes, in_channels, sn_cfg=sn_cfg) if num_classes else None
 
 
 def projection_head(disc: nn.Module, x: torch.Tensor,

@@ -1,23 +1,21 @@
 """BigGAN-Deep: bottleneck residual blocks, two per resolution, the whole
 latent concatenated to the class embedding for every batch norm."""
-from copy import deepcopy
 from typing import Optional
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import build_activation_layer
 
 from mmbiggan.registry import MODELS
 from ..layers.attention import SelfAttentionBlock
 from ..layers.blocks import norm_act
-from ..layers.conditional_norm import ConditionalBatchNorm2d
-from ..layers.spectral_norm import (SNConv2d, SNEmbedding, SNLinear,
-                                    reset_spectral_norm_vectors)
+from ..layers.spectral_norm import SNConv2d, SNEmbedding, SNLinear
 from ..layers.weight_init import init_biggan_weights
 from .base_generator import (ConditionalGenerator, check_norm_cfg,
-                             check_upsample_cfg, load_pretrained, make_sn_cfg,
+                             check_upsample_cfg, init_weights, make_sn_cfg,
                              resolve_block_type)
-from .biggan import biggan_generator_arch, check_arch, projection_head
+from .biggan import (DISCRIMINATOR_ARCH_KEYS, GENERATOR_ARCH_KEYS,
+                     biggan_generator_arch, build_projection_head,
+                     projection_head, resolve_arch)
 
 # Channel multipliers, downsampling and attention per stage, as
 # MMGeneration's BigGANDeepDiscriminator. BigGAN-PyTorch's BigGANdeep.py has
@@ -83,34 +81,24 @@ class BigGANDeepGenerator(ConditionalGenerator):
             spectral norm spans all of them, so converted models keep them.
     """
 
-    def __init__(self,
-                 output_scale: int,
-                 noise_size: int = 128,
-                 num_classes: int = 0,
-                 out_channels: int = 3,
-                 base_channels: int = 128,
-                 block_depth: int = 2,
-                 input_scale: int = 4,
-                 with_shared_embedding: bool = True,
-                 shared_dim: int = 128,
-                 sn_eps: float = 1e-6,
-                 sn_style: str = 'ajbrock',
-                 init_type: str = 'ortho',
-                 concat_noise: bool = True,
-                 act_cfg: dict = dict(type='ReLU'),
-                 upsample_cfg: dict = dict(type='nearest', scale_factor=2),
-                 with_spectral_norm: bool = True,
-                 auto_sync_bn: bool = True,
-                 blocks_cfg: dict = dict(type='BigGANDeepGenResBlock'),
-                 arch_cfg: Optional[dict] = None,
-                 out_norm_cfg: dict = dict(type='BN'),
-                 pretrained=None,
-                 rgb2bgr: bool = False,
-                 bn_eps: float = 1e-5,
-                 num_bn_stats: int = 1,
-                 sn_iters: int = 1,
-                 sn_svs: int = 1,
-                 out_conv_channels: Optional[int] = None):
+    # MMGeneration's keyword arguments, in its order, grouped by concern.
+    def __init__(
+            self, output_scale: int, noise_size: int = 128,
+            num_classes: int = 0, out_channels: int = 3,
+            base_channels: int = 128, block_depth: int = 2,
+            input_scale: int = 4,
+            with_shared_embedding: bool = True, shared_dim: int = 128,
+            sn_eps: float = 1e-6, sn_style: str = 'ajbrock',
+            init_type: str = 'ortho', concat_noise: bool = True,
+            act_cfg: dict = dict(type='ReLU'),
+            upsample_cfg: dict = dict(type='nearest', scale_factor=2),
+            with_spectral_norm: bool = True, auto_sync_bn: bool = True,
+            blocks_cfg: dict = dict(type='BigGANDeepGenResBlock'),
+            arch_cfg: Optional[dict] = None,
+            out_norm_cfg: dict = dict(type='BN'), pretrained=None,
+            rgb2bgr: bool = False, bn_eps: float = 1e-5,
+            num_bn_stats: int = 1, sn_iters: int = 1, sn_svs: int = 1,
+            out_conv_channels: Optional[int] = None):
         super().__init__()
         check_upsample_cfg(upsample_cfg)
         check_norm_cfg(out_norm_cfg)
@@ -129,11 +117,10 @@ class BigGANDeepGenerator(ConditionalGenerator):
         self.input_scale = input_scale
         self.concat_noise = concat_noise
         self.num_bn_stats = num_bn_stats
-        self.arch = deepcopy(arch_cfg) if arch_cfg else biggan_generator_arch(
-            output_scale, base_channels)
-        check_arch(self.arch,
-                   ('in_channels', 'out_channels', 'upsample', 'attention'),
-                   'BigGANDeepGenerator')
+        self.arch = resolve_arch(
+            arch_cfg, lambda: biggan_generator_arch(output_scale,
+                                                    base_channels),
+            GENERATOR_ARCH_KEYS, 'BigGANDeepGenerator')
         sn_cfg = make_sn_cfg(with_spectral_norm, sn_style, sn_eps, sn_iters,
                              sn_svs)
 
@@ -179,17 +166,11 @@ class BigGANDeepGenerator(ConditionalGenerator):
         if out_conv_channels < out_channels:
             raise ValueError(f'out_conv_channels ({out_conv_channels}) must '
                              f'be >= out_channels ({out_channels}).')
-        self.out_bn = ConditionalBatchNorm2d(
-            last_channels, eps=bn_eps, num_stats=num_bn_stats,
-            sync_stats=auto_sync_bn)
-        self.out_activation = build_activation_layer(act_cfg)
-        self.out_conv = SNConv2d(
-            last_channels, out_conv_channels, 3, padding=1, sn_cfg=sn_cfg)
+        self.build_output_layers(
+            last_channels, out_conv_channels, act_cfg, sn_cfg, eps=bn_eps,
+            num_stats=num_bn_stats, sync_stats=auto_sync_bn)
 
-        init_biggan_weights(self, init_type)
-        if sn_style == 'torch':
-            reset_spectral_norm_vectors(self)
-        load_pretrained(self, pretrained)
+        init_weights(self, init_biggan_weights, init_type, sn_style, pretrained)
 
     def synthesize(self, noise, label, truncation, use_outside_embedding):
         if label is None:
@@ -237,31 +218,24 @@ class BigGANDeepDiscriminator(nn.Module):
     Args: as :class:`BigGANDiscriminator`, plus ``block_depth`` (int).
     """
 
-    def __init__(self,
-                 input_scale: int,
-                 num_classes: int = 0,
-                 in_channels: int = 3,
-                 out_channels: int = 1,
-                 base_channels: int = 128,
-                 block_depth: int = 2,
-                 sn_eps: float = 1e-6,
-                 sn_style: str = 'ajbrock',
-                 init_type: str = 'ortho',
-                 act_cfg: dict = dict(type='ReLU'),
-                 with_spectral_norm: bool = True,
-                 blocks_cfg: dict = dict(type='BigGANDeepDiscResBlock'),
-                 arch_cfg: Optional[dict] = None,
-                 pretrained=None,
-                 sn_iters: int = 1,
-                 sn_svs: int = 1):
+    # MMGeneration's keyword arguments, in its order, grouped by concern.
+    def __init__(
+            self, input_scale: int, num_classes: int = 0,
+            in_channels: int = 3, out_channels: int = 1,
+            base_channels: int = 128, block_depth: int = 2,
+            sn_eps: float = 1e-6, sn_style: str = 'ajbrock',
+            init_type: str = 'ortho', act_cfg: dict = dict(type='ReLU'),
+            with_spectral_norm: bool = True,
+            blocks_cfg: dict = dict(type='BigGANDeepDiscResBlock'),
+            arch_cfg: Optional[dict] = None, pretrained=None,
+            sn_iters: int = 1, sn_svs: int = 1):
         super().__init__()
         self.input_scale = input_scale
         self.num_classes = num_classes
-        self.arch = deepcopy(arch_cfg) if arch_cfg else \
-            biggan_deep_discriminator_arch(input_scale, base_channels)
-        check_arch(self.arch,
-                   ('in_channels', 'out_channels', 'downsample', 'attention'),
-                   'BigGANDeepDiscriminator')
+        self.arch = resolve_arch(
+            arch_cfg, lambda: biggan_deep_discriminator_arch(
+                input_scale, base_channels),
+            DISCRIMINATOR_ARCH_KEYS, 'BigGANDeepDiscriminator')
         sn_cfg = make_sn_cfg(with_spectral_norm, sn_style, sn_eps, sn_iters,
                              sn_svs)
         self.input_conv = SNConv2d(
@@ -283,16 +257,9 @@ class BigGANDeepDiscriminator(nn.Module):
                         **extra_block_args))
             if self.arch['attention'][index]:
                 self.conv_blocks.append(SelfAttentionBlock(out_ch, sn_cfg))
-        self.activation = build_activation_layer(act_cfg)
-        last_channels = self.arch['out_channels'][-1]
-        self.decision = SNLinear(last_channels, out_channels, sn_cfg=sn_cfg)
-        self.proj_y = SNEmbedding(
-            num_classes, last_channels,
-            sn_cfg=sn_cfg) if num_classes else None
-        init_biggan_weights(self, init_type)
-        if sn_style == 'torch':
-            reset_spectral_norm_vectors(self)
-        load_pretrained(self, pretrained)
+        build_projection_head(self, act_cfg, self.arch['out_channels'][-1],
+                              out_channels, num_classes, sn_cfg)
+        init_weights(self, init_biggan_weights, init_type, sn_style, pretrained)
 
     def forward(self,
                 x: torch.Tensor,

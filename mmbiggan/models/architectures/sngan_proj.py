@@ -13,16 +13,13 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import build_activation_layer
 
 from mmbiggan.registry import MODELS
-from ..layers.conditional_norm import ConditionalBatchNorm2d
-from ..layers.spectral_norm import (SNConv2d, SNEmbedding, SNLinear,
-                                    reset_spectral_norm_vectors)
+from ..layers.spectral_norm import SNLinear
 from ..layers.weight_init import check_sngan_init_type, init_sngan_weights
-from .base_generator import (ConditionalGenerator, load_pretrained,
-                             make_sn_cfg, resolve_block_type)
-from .biggan import projection_head
+from .base_generator import (ConditionalGenerator, init_weights, make_sn_cfg,
+                             resolve_block_type)
+from .biggan import build_projection_head, projection_head
 
 # Channel multipliers per block (of base_channels), MMGeneration's and
 # StudioGAN's defaults. Generator: block i maps factor[i] -> factor[i + 1]
@@ -208,16 +205,11 @@ class SNGANGenerator(ConditionalGenerator):
                     _build_attention(attention_cfg, out_ch, sn_cfg))
         self._attention_indices = frozenset(attention_indices)
 
-        self.out_bn = ConditionalBatchNorm2d(
-            base_channels, eps=norm_eps, sync_stats=auto_sync_bn)
-        self.out_activation = build_activation_layer(act_cfg)
-        self.out_conv = SNConv2d(
-            base_channels, out_channels, 3, padding=1, sn_cfg=sn_cfg)
+        self.build_output_layers(base_channels, out_channels, act_cfg,
+                                 sn_cfg, eps=norm_eps,
+                                 sync_stats=auto_sync_bn)
 
-        init_sngan_weights(self, init_type)
-        if sn_style == 'torch':
-            reset_spectral_norm_vectors(self)
-        load_pretrained(self, pretrained)
+        init_weights(self, init_sngan_weights, init_type, sn_style, pretrained)
 
     def synthesize(self, noise, label, truncation, use_outside_embedding):
         x = self.noise2feat(noise)
@@ -367,14 +359,9 @@ class ProjDiscriminator(nn.Module):
                     _build_attention(attention_cfg, channels[index + 1],
                                      sn_cfg))
 
-        self.activation = build_activation_layer(act_cfg)
-        self.decision = SNLinear(channels[-1], 1, sn_cfg=sn_cfg)
-        self.proj_y = SNEmbedding(
-            num_classes, channels[-1], sn_cfg=sn_cfg) if num_classes else None
-        init_sngan_weights(self, init_type)
-        if sn_style == 'torch':
-            reset_spectral_norm_vectors(self)
-        load_pretrained(self, pretrained)
+        build_projection_head(self, act_cfg, channels[-1], 1, num_classes,
+                              sn_cfg)
+        init_weights(self, init_sngan_weights, init_type, sn_style, pretrained)
 
     def forward(self,
                 x: torch.Tensor,

@@ -12,14 +12,11 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.structures import BaseDataElement
 
 from mmbiggan.registry import MODELS
+from ..sampling import get_sampling_generator, iter_samples
+from ..sampling import unwrap_model as unwrap
 from .ema import copy_weights, update_ema
 
 EMA_KEYS = ('momentum', 'interval', 'start_iter', 'buffer_momentum')
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The network inside a DDP wrapper (or the module itself)."""
-    return getattr(module, 'module', module)
 
 
 def check_ema_config(ema_config: dict) -> dict:
@@ -384,8 +381,6 @@ class BigGAN(BaseModel):
         mode for ``labels`` (uniform when None) from the global RNG, as a
         list of :class:`BaseDataElement` with ``fake_img`` ``[3, H, W]``
         float in ``[-1, 1]`` RGB on the CPU, ``noise`` and ``gt_label``."""
-        from mmbiggan.apis.sampling import (get_sampling_generator,
-                                            iter_samples)
         generator = unwrap(get_sampling_generator(self, self.sample_model))
         noise = torch.randn(batch_size, self.noise_size)
         if self.num_classes:

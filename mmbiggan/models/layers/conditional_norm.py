@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from .derived_cache import DerivedTensorCache
 from .spectral_norm import SNEmbedding, SNLinear
+from .truncation import check_truncation
 
 
 def truncation_stat_rows(truncation: float,
@@ -25,9 +26,7 @@ def truncation_stat_rows(truncation: float,
     Returns:
         tuple: ``(i, coef)``; ``coef == 0`` means row ``i`` alone.
     """
-    if not 0 < truncation <= 1:
-        raise ValueError('Per-truncation batch-norm statistics exist for '
-                         f'truncation in (0, 1]; got {truncation}.')
+    check_truncation(truncation, num_stats)
     coef, index = math.modf(truncation / (1.0 / (num_stats - 1)))
     return int(index), coef
 

@@ -53,10 +53,40 @@ def sample_truncated_noise(num_samples: int,
                                          generator=generator, device=device)
 
 
-def check_truncation(truncation: float) -> float:
-    """Reject truncation values that select no valid distribution."""
-    if not isinstance(truncation, (int, float)) or not truncation > 0:
+def check_truncation(truncation: float,
+                     num_stats: int = 1,
+                     name: str = 'truncation') -> float:
+    """The one check of a truncation value, for the API and every tool.
+
+    Args:
+        truncation (float): The value to check.
+        num_stats (int): Rows of per-truncation batch-norm statistics of the
+            model it is meant for (:func:`num_truncation_stats`); with more
+            than one row, values above 1 select no statistics.
+        name (str): How the user gave it, for the message (e.g.
+            ``'--truncation'``).
+
+    Returns:
+        float: ``truncation`` as a float.
+
+    Raises:
+        ValueError: One line naming the value and the fix.
+    """
+    if isinstance(truncation, bool) or not isinstance(
+            truncation, (int, float)) or not truncation > 0:
         raise ValueError(
-            f'truncation must be a number > 0, got {truncation!r}; use 1.0 '
-            'for no truncation and smaller values for less variety.')
+            f'{name}={truncation!r} is not a number > 0: truncation must be '
+            'above 0; use e.g. 0.5 (smaller: less variety), 1.0, or leave it '
+            'out (None) for untruncated noise.')
+    if num_stats > 1 and truncation > 1:
+        raise ValueError(
+            f'{name}={truncation!r} is above 1: this model\'s batch-norm '
+            f'statistics were recorded for truncation in (0, 1] ({num_stats} '
+            'rows); use a truncation <= 1.')
     return float(truncation)
+
+
+def num_truncation_stats(generator) -> int:
+    """Rows of per-truncation batch-norm statistics of ``generator`` (its
+    ``num_bn_stats``; 1 for models without them)."""
+    return int(getattr(generator, 'num_bn_stats', 1))
