@@ -47,6 +47,11 @@ def _reject_bgr2rgb(bgr2rgb):
 class GenerativeMetric(BaseMetric):
     """A metric on the Inception outputs of ``num_images`` generated images.
 
+    Subclasses that compare with real images say so with
+    ``needs_real_images`` and take them in :meth:`set_real_features`; those
+    that need images of given classes return them from
+    :meth:`sample_labels`.
+
     Args:
         num_images (int): Number of generated images evaluated.
         inception_args (dict): The Inception network, see
@@ -58,6 +63,8 @@ class GenerativeMetric(BaseMetric):
     output_key: str
     # Metric keys carry no prefix unless one is given.
     default_prefix = ''
+    # Whether the metric waits for real images (see set_real_features).
+    needs_real_images = False
 
     def __init__(self,
                  num_images: int,
@@ -71,9 +78,6 @@ class GenerativeMetric(BaseMetric):
                              f'got {num_images!r}.')
         self.num_images = num_images
         self.inception = build_inception(inception_args)
-
-    # Whether the metric waits for real images (prepare_real_stats).
-    needs_real_images = False
 
     def sample_labels(self, num_classes: int) -> Optional[torch.Tensor]:
         """The classes ``[num_images]`` the metric's images must be drawn

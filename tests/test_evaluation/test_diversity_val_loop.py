@@ -27,7 +27,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
     dataset={{{{_base_.digits_dataset}}}})
-train_cfg = dict(max_iters=2, val_interval=1)
+train_cfg = dict(max_iters=1, val_interval=1)
 features = dict(type='PixelFeatures', size=8)
 val_cfg = dict(type='GenerativeValLoop', batch_size=20)
 val_evaluator = dict(metrics=[
@@ -64,6 +64,6 @@ def test_val_loop_logs_diversity_metrics(tmp_path):
         for line in open(path)
     ]
     evaluated = [r for r in records if 'iFID' in r]
-    assert [r['step'] for r in evaluated] == [1, 2]
+    assert [r['step'] for r in evaluated] == [1]
     assert all(set(r) >= {'precision', 'recall', 'density', 'coverage'}
                for r in evaluated)
