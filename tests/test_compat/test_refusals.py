@@ -1,12 +1,16 @@
 """What the translation refuses (one line naming the key), what it warns
 about, the converted-checkpoint configs, and the command-line tools."""
 import glob
+import importlib.util
+import json
 import logging
 import os.path as osp
+import pickle
 import subprocess
 import sys
 from unittest import mock
 
+import numpy as np
 import pytest
 from mmengine.config import Config
 
@@ -264,3 +268,40 @@ def test_demo_and_test_tool_configs_load_through_the_translation():
     alias = Config(dict(model=dict(type='BasiccGAN', generator=dict(
         type='SNGANGenerator', output_scale=32, num_classes=10))))
     assert load_config(alias).to_dict() == alias.to_dict()
+
+
+def load_module(relative_path, name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_test_tool_evaluates_with_an_mmagic_config(tmp_path):
+    from mmbiggan.apis import init_model
+    from mmbiggan.utils.checkpoint import save_checkpoint_atomic
+    standin = load_module('tests/test_evaluation/conftest.py',
+                          'standin_inception')
+    inception = standin.make_standin_inception(str(tmp_path / 'incep.pt'))
+    config = osp.join(MMAGIC_DIR, 'sagan',
+                      'sagan_cvt-studioGAN_cifar10-32x32.py')
+    narrow = {'model.generator.base_channels': 8,
+              'model.discriminator.base_channels': 8}
+    model = init_model(config, cfg_options=narrow, device='cpu')
+    checkpoint = str(tmp_path / 'cvt.pth')
+    save_checkpoint_atomic({'state_dict': model.state_dict()}, checkpoint)
+    stats = tmp_path / 'real.pkl'
+    with open(stats, 'wb') as f:
+        pickle.dump({'mean': np.zeros(2048), 'cov': np.eye(2048)}, f)
+    out = tmp_path / 'results.json'
+    tool = load_module('tools/test.py', 'mmbiggan_test_tool')
+    tool.main([
+        config, checkpoint, '--inception-path', inception, '--inception-pkl',
+        str(stats), '--num-images', '10', '--batch-size', '5',
+        '--sample-model', 'orig', '--out', str(out), '--cfg-options'
+    ] + [f'{k}={v}' for k, v in narrow.items()])
+    record = json.loads(out.read_text())
+    # mmagic's test_evaluator: IS50k and FID50k, here at 10 images.
+    assert [m['type'] for m in record['metric_configs']] == ['IS', 'FID']
+    assert record['metrics']['FID'] > 0 and record['metrics']['IS'] >= 1
