@@ -75,6 +75,8 @@ def ema_hook_options(path, **changes):
      "log_config.hooks[0]: 'WandbLoggerHook' is not supported"),
     ({'runner.type': 'EpochBasedRunner'}, "runner.type: 'EpochBasedRunner'"),
     ({'data.train': None}, 'data.train: missing'),
+    ({'data.val': None}, 'data.val: missing; the evaluation needs it'),
+    ({'data.samples_per_gpu': None}, 'data.samples_per_gpu: not set'),
 ])
 def test_mmgen_keys_without_equivalent_are_refused(options, message):
     with pytest.raises(ConfigError) as info:
@@ -305,3 +307,19 @@ def test_test_tool_evaluates_with_an_mmagic_config(tmp_path):
     # mmagic's test_evaluator: IS50k and FID50k, here at 10 images.
     assert [m['type'] for m in record['metric_configs']] == ['IS', 'FID']
     assert record['metrics']['FID'] > 0 and record['metrics']['IS'] >= 1
+
+
+def test_mmgen_dataloader_overrides_are_honoured():
+    # apis/train.py: data-level settings, then data.train_dataloader for
+    # training and data.val_data_loader for the evaluation.
+    out, _ = translate_with(MMGEN_CIFAR, {
+        'data.train_dataloader': dict(samples_per_gpu=8, workers_per_gpu=1),
+        'data.val_data_loader': dict(samples_per_gpu=50)})
+    assert (out.train_dataloader.batch_size,
+            out.train_dataloader.num_workers) == (8, 1)
+    assert (out.val_dataloader.batch_size,
+            out.val_dataloader.num_workers) == (50, 8)
+    assert out.val_cfg.batch_size == 50
+    # CIFAR-10's test split, as mmcls builds data.val with test_mode=True.
+    assert out.val_dataloader.dataset.split == 'test'
+    assert out.train_dataloader.dataset.split == 'train'
