@@ -72,6 +72,9 @@ class MMagicTranslator:
         self.for_training = for_training
         self.report = Translation('mmagic')
         self.out = runtime_defaults()
+        # Set from optim_wrapper and default_hooks when the config has them.
+        self.disc_accumulation = 1
+        self.save_best = None
 
     def translate(self) -> Tuple[dict, List[str]]:
         self._optim_wrapper()
@@ -87,7 +90,6 @@ class MMagicTranslator:
     # ------------------------------------------------------------------
     def _optim_wrapper(self):
         optim = self.src.get('optim_wrapper')
-        self.cycle = 1
         if not optim or not (optim.get('generator')
                              or optim.get('discriminator')):
             if self.for_training:
@@ -154,8 +156,7 @@ class MMagicTranslator:
             self.report.refuse('model.num_classes',
                                'not set; set it (10 for CIFAR-10, 1000 for '
                                'ImageNet) for a class-conditional GAN.')
-        cycle = out['discriminator_steps'] * getattr(
-            self, 'disc_accumulation', 1)
+        cycle = out['discriminator_steps'] * self.disc_accumulation
         out['ema_config'] = self._ema(model.get('ema_config'), cycle)
         out['sample_model'] = 'ema' if out['ema_config'] else 'orig'
         return out

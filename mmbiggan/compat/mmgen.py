@@ -345,19 +345,29 @@ class MMGenTranslator:
         self.report.expect_keys(
             data, 'data',
             ('samples_per_gpu', 'workers_per_gpu', 'persistent_workers',
-             'train', 'val', 'test', 'val_samples_per_gpu',
-             'val_workers_per_gpu', 'val_data_loader', 'train_dataloader',
-             'test_dataloader', 'val_dataloader'))
-        batch_size = data.get('samples_per_gpu')
-        if not batch_size:
-            self.report.refuse('data.samples_per_gpu',
-                               'not set; MMGeneration needs it too.')
-        workers = int(data.get('workers_per_gpu', 2))
-        self.batch_size = int(batch_size)
-        self.workers = workers
+             'train', 'val', 'test', 'train_dataloader', 'val_data_loader',
+             'val_dataloader', 'test_dataloader'))
+        batch_size, workers = self._loader_settings(data, 'train_dataloader')
         self.out['train_dataloader'] = train_dataloader(
             self._dataset(data['train'], 'data.train', test_mode=False),
-            self.batch_size, workers)
+            batch_size, workers)
+
+    def _loader_settings(self, data: dict, override: str) -> tuple:
+        """Batch size and workers of a dataloader as MMGeneration's
+        apis/train.py sets them: ``data``'s settings, overridden by
+        ``data[override]`` (``train_dataloader``; ``val_data_loader`` for
+        the evaluation)."""
+        settings = dict(data)
+        settings.update(data.get(override) or {})
+        self.report.expect_keys(
+            data.get(override) or {}, f'data.{override}',
+            ('samples_per_gpu', 'workers_per_gpu', 'persistent_workers',
+             'shuffle'))
+        if not settings.get('samples_per_gpu'):
+            self.report.refuse('data.samples_per_gpu',
+                               'not set; MMGeneration needs it too.')
+        return (int(settings['samples_per_gpu']),
+                int(settings.get('workers_per_gpu', 2)))
 
     def _dataset(self, cfg: dict, where: str, test_mode: bool) -> dict:
         cfg = dict(cfg)
@@ -482,20 +492,18 @@ class MMGenTranslator:
         self.out['val_cfg'] = dict(
             type='GenerativeValLoop',
             seed=0,
-            batch_size=getattr(self, 'batch_size', 32),
             sample_model=sample_model)
         self.out['train_cfg']['val_interval'] = int(interval)
         data = self.src.get('data') or {}
-        if data.get('val'):
-            batch = data.get('val_samples_per_gpu',
-                             getattr(self, 'batch_size', 32))
-            self.out['val_dataloader'] = eval_dataloader(
-                self._dataset(data['val'], 'data.val', test_mode=True),
-                int(batch), getattr(self, 'workers', 2))
-        elif any(m['type'] == 'FID' and 'inception_pkl' not in m
-                 for m in self.out['val_evaluator']['metrics']):
-            self.report.refuse('data.val', 'missing: FID without '
-                               'inception_pkl needs the real images.')
+        if not data.get('val'):
+            # MMGeneration builds the evaluation's dataloader from it.
+            self.report.refuse('data.val', 'missing; the evaluation needs '
+                               'it (as in MMGeneration).')
+        batch_size, workers = self._loader_settings(data, 'val_data_loader')
+        self.out['val_cfg']['batch_size'] = batch_size
+        self.out['val_dataloader'] = eval_dataloader(
+            self._dataset(data['val'], 'data.val', test_mode=True),
+            batch_size, workers)
         best = evaluation.get('best_metric', 'fid')
         best = [best] if isinstance(best, str) else list(best or [])
         if evaluation.get('save_best_ckpt', True) and best:

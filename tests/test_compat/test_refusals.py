@@ -1,12 +1,16 @@
 """What the translation refuses (one line naming the key), what it warns
 about, the converted-checkpoint configs, and the command-line tools."""
 import glob
+import importlib.util
+import json
 import logging
 import os.path as osp
+import pickle
 import subprocess
 import sys
 from unittest import mock
 
+import numpy as np
 import pytest
 from mmengine.config import Config
 
@@ -71,6 +75,8 @@ def ema_hook_options(path, **changes):
      "log_config.hooks[0]: 'WandbLoggerHook' is not supported"),
     ({'runner.type': 'EpochBasedRunner'}, "runner.type: 'EpochBasedRunner'"),
     ({'data.train': None}, 'data.train: missing'),
+    ({'data.val': None}, 'data.val: missing; the evaluation needs it'),
+    ({'data.samples_per_gpu': None}, 'data.samples_per_gpu: not set'),
 ])
 def test_mmgen_keys_without_equivalent_are_refused(options, message):
     with pytest.raises(ConfigError) as info:
@@ -264,3 +270,56 @@ def test_demo_and_test_tool_configs_load_through_the_translation():
     alias = Config(dict(model=dict(type='BasiccGAN', generator=dict(
         type='SNGANGenerator', output_scale=32, num_classes=10))))
     assert load_config(alias).to_dict() == alias.to_dict()
+
+
+def load_module(relative_path, name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_test_tool_evaluates_with_an_mmagic_config(tmp_path):
+    from mmbiggan.apis import init_model
+    from mmbiggan.utils.checkpoint import save_checkpoint_atomic
+    standin = load_module('tests/test_evaluation/conftest.py',
+                          'standin_inception')
+    inception = standin.make_standin_inception(str(tmp_path / 'incep.pt'))
+    config = osp.join(MMAGIC_DIR, 'sagan',
+                      'sagan_cvt-studioGAN_cifar10-32x32.py')
+    narrow = {'model.generator.base_channels': 8,
+              'model.discriminator.base_channels': 8}
+    model = init_model(config, cfg_options=narrow, device='cpu')
+    checkpoint = str(tmp_path / 'cvt.pth')
+    save_checkpoint_atomic({'state_dict': model.state_dict()}, checkpoint)
+    stats = tmp_path / 'real.pkl'
+    with open(stats, 'wb') as f:
+        pickle.dump({'mean': np.zeros(2048), 'cov': np.eye(2048)}, f)
+    out = tmp_path / 'results.json'
+    tool = load_module('tools/test.py', 'mmbiggan_test_tool')
+    tool.main([
+        config, checkpoint, '--inception-path', inception, '--inception-pkl',
+        str(stats), '--num-images', '10', '--batch-size', '5',
+        '--sample-model', 'orig', '--out', str(out), '--cfg-options'
+    ] + [f'{k}={v}' for k, v in narrow.items()])
+    record = json.loads(out.read_text())
+    # mmagic's test_evaluator: IS50k and FID50k, here at 10 images.
+    assert [m['type'] for m in record['metric_configs']] == ['IS', 'FID']
+    assert record['metrics']['FID'] > 0 and record['metrics']['IS'] >= 1
+
+
+def test_mmgen_dataloader_overrides_are_honoured():
+    # apis/train.py: data-level settings, then data.train_dataloader for
+    # training and data.val_data_loader for the evaluation.
+    out, _ = translate_with(MMGEN_CIFAR, {
+        'data.train_dataloader': dict(samples_per_gpu=8, workers_per_gpu=1),
+        'data.val_data_loader': dict(samples_per_gpu=50)})
+    assert (out.train_dataloader.batch_size,
+            out.train_dataloader.num_workers) == (8, 1)
+    assert (out.val_dataloader.batch_size,
+            out.val_dataloader.num_workers) == (50, 8)
+    assert out.val_cfg.batch_size == 50
+    # CIFAR-10's test split, as mmcls builds data.val with test_mode=True.
+    assert out.val_dataloader.dataset.split == 'test'
+    assert out.train_dataloader.dataset.split == 'train'

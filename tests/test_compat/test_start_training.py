@@ -32,11 +32,21 @@ def fake_data(tmp_path_factory):
 
 
 def cycle_of(src, dialect):
-    """Iterations per generator update in the source's own terms."""
+    """Iterations per generator cycle, and the optimizer steps of the
+    discriminator and the generator in one cycle, in the source's terms."""
     if dialect == 'mmgen':
-        return (src.get('train_cfg') or {}).get('disc_steps', 1)
-    return src.model.get('discriminator_steps', 1) * \
-        src.optim_wrapper.discriminator.get('accumulative_counts', 1)
+        # BasicConditionalGAN.train_step: D steps every
+        # batch_accumulation_steps iterations, G when (iter + 1) % disc_steps
+        # == 0, gen_steps times.
+        train_cfg = src.get('train_cfg') or {}
+        iterations = train_cfg.get('disc_steps', 1)
+        d_updates = iterations // train_cfg.get('batch_accumulation_steps', 1)
+        return iterations, d_updates, train_cfg.get('gen_steps', 1)
+    # mmagic's BaseGAN.train_step.
+    d_updates = src.model.get('discriminator_steps', 1)
+    iterations = d_updates * src.optim_wrapper.discriminator.get(
+        'accumulative_counts', 1)
+    return iterations, d_updates, src.model.get('generator_steps', 1)
 
 
 # The default run: two configs of each dialect (a BigGAN and an
@@ -64,7 +74,7 @@ def start_training(path, fake_data, tmp_path):
     cifar, imagenet = fake_data
     options = (mmgen_options if dialect == 'mmgen' else mmagic_options)(
         src, cifar, imagenet)
-    iterations = cycle_of(src, dialect)
+    iterations, d_updates, g_updates = cycle_of(src, dialect)
     options['total_iters' if dialect == 'mmgen' else
             'train_cfg.max_iters'] = iterations
     tool = load_train_tool()
@@ -78,15 +88,22 @@ def start_training(path, fake_data, tmp_path):
     before_g = snapshot(model.generator)
     before_d = snapshot(model.discriminator)
     runner.train()
-    return runner, iterations, before_g, before_d
+    return runner, (iterations, d_updates, g_updates), before_g, before_d
 
 
 @pytest.mark.parametrize(
     'path', with_slow_marks(MMGEN_CONFIGS + MMAGIC_CONFIGS), ids=name)
 def test_config_starts_training(path, fake_data, tmp_path):
-    runner, iterations, before_g, before_d = start_training(
+    runner, cycle, before_g, before_d = start_training(
         path, fake_data, tmp_path)
+    iterations, d_updates, g_updates = cycle
     assert runner.iter == iterations
+    # Adam's step counts: as many updates as the source makes per cycle.
+    for network, updates in (('discriminator', d_updates),
+                             ('generator', g_updates)):
+        optimizer = runner.optim_wrapper[network].optimizer
+        steps = {int(state['step']) for state in optimizer.state.values()}
+        assert steps == {updates}, (network, steps)
     model = runner.model
     # Both networks were updated: the run went through a generator cycle.
     assert any(not torch.equal(a, b)
