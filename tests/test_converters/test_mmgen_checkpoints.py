@@ -448,3 +448,25 @@ def test_source_config_arguments_not_taken_over_are_reported(
     with caplog.at_level('WARNING', logger='mmbiggan.converters.mmgen'):
         convert_mmgen(source(fixture_dir, name), str(cfg))
     assert "the source config sets ['blocks_cfg']" in caplog.text
+
+
+def test_runner_objects_need_trust(fixture_dir, tmp_path):
+    """An mmengine training checkpoint pickles its message hub's
+    HistoryBuffer objects: refused under weights_only=True with the way
+    out named, converted when the user trusts the file."""
+    from mmengine.logging import HistoryBuffer
+
+    from mmbiggan.utils.checkpoint import trusted_pickle
+    name = 'mmagic_biggan_32_torch'
+    checkpoint = torch.load(source(fixture_dir, name), weights_only=True)
+    checkpoint['message_hub'] = dict(
+        log_scalars={'train/loss_gen': HistoryBuffer()})
+    path = tmp_path / 'iter_1000.pth'
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match='pass --trust-pickle'):
+        convert_mmgen(str(path))
+    with trusted_pickle(True):
+        conversion = convert_mmgen(str(path))
+    assert sorted(conversion.networks) == [
+        'discriminator', 'generator', 'generator_ema'
+    ]
