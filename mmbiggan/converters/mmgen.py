@@ -58,7 +58,7 @@ _SETTINGS = {
 }
 _CHECKED_AS = dict(
     sn_eps='sn_eps', rgb2bgr='rgb2bgr', norm_eps='bn_eps',
-    init_cfg='residual_gain', act_cfg='activation')
+    init_cfg='residual_gain')
 # Further source arguments taken over as they are when the source config
 # gives them (they change outputs, and mmbiggan accepts MMGeneration's
 # spelling).
