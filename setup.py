@@ -18,8 +18,9 @@ setup(
     packages=find_packages(include=['mmbiggan', 'mmbiggan.*']),
     package_data={'mmbiggan.datasets': ['*.txt']},
     python_requires='>=3.9',
-    # torch is not pinned here so GPU users keep their CUDA build; install
-    # the wanted torch first (the README pins the CPU wheel).
+    # torch is not pinned here so GPU users keep their own build; install
+    # the wanted torch first (the README installs torch==2.13.0, the version
+    # tested).
     install_requires=[
         'torch>=2.1',
         'mmengine>=0.10.7,<0.11',

@@ -177,15 +177,17 @@ def check_work_dir(work_dir: str):
 
 def main(argv=None):
     args = parse_args(argv)
-    import mmbiggan.engine  # noqa: F401  (registers the safe loader)
     from mmbiggan.engine import (SignalCheckpointHook, check_training_config,
-                                 init_distributed)
+                                 init_distributed, install_mmengine_overrides)
     from mmbiggan.utils.checkpoint import trusted_pickle
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
     cfg = build_config(args)
     check_training_config(cfg)
+    # Atomic checkpoint writes and weights_only loading, as the config says
+    # (default_runtime switches both on; a config without the key gets both).
+    install_mmengine_overrides(cfg.get('mmengine_overrides'))
     check_work_dir(cfg.work_dir)
     # Before the Runner: mmengine's launcher would call
     # torch.cuda.set_device even without GPUs.

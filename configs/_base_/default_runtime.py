@@ -52,5 +52,12 @@ model_wrapper_cfg = dict(
 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=100000)
 
+# mmbiggan's replacements of mmengine's local IO, switched on by
+# tools/train.py (mmbiggan.engine.install_mmengine_overrides): checkpoints
+# written atomically (temporary file, then rename) and read with
+# torch.load(weights_only=True).
+mmengine_overrides = dict(atomic_local_writes=True,
+                          safe_checkpoint_loading=True)
+
 load_from = None
 resume = False

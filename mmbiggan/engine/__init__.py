@@ -1,5 +1,3 @@
-from . import checkpoint_loader  # noqa: F401  (safe local loading)
-from . import file_backend  # noqa: F401  (atomic local writes)
 from .config_check import ConfigError, check_training_config
 from .dist import DistributedSetupError, init_distributed
 from .hooks import *  # noqa: F401,F403
@@ -7,11 +5,12 @@ from .loops import IterBasedTrainLoop
 from .model_wrappers import SeparateDistributedDataParallel
 from .optimizers import (AutocastOptimWrapper, GANOptimWrapperDict,
                          MultiOptimWrapperConstructor)
+from .overrides import install_mmengine_overrides
 
 __all__ = [
     'ConfigError', 'check_training_config', 'DistributedSetupError',
     'init_distributed', 'IterBasedTrainLoop',
     'SeparateDistributedDataParallel',
     'AutocastOptimWrapper', 'GANOptimWrapperDict',
-    'MultiOptimWrapperConstructor'
+    'MultiOptimWrapperConstructor', 'install_mmengine_overrides'
 ]

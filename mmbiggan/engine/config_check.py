@@ -19,7 +19,9 @@ RUNNER_KEYS = (
     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
     'visualizer', 'default_scope', 'randomness', 'experiment_name',
     'model_wrapper_cfg', 'runner_type', 'compile', 'strategy', 'cfg',
-    'dist_cfg', 'find_unused_parameters', 'sync_bn', 'custom_imports')
+    'dist_cfg', 'find_unused_parameters', 'sync_bn', 'custom_imports',
+    # Read by tools/train.py (mmbiggan.engine.install_mmengine_overrides).
+    'mmengine_overrides')
 
 
 class ConfigError(ValueError):

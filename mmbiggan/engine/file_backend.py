@@ -6,8 +6,10 @@
 during a save (a pre-empted job, a full disk) leaves a truncated newest
 checkpoint that ``--resume`` would pick. This module registers a local
 backend that writes through :func:`mmbiggan.utils.atomic.write_bytes_atomic`
-instead (temporary file beside the destination, fsync, rename); importing
-``mmbiggan.engine`` registers it.
+instead (temporary file beside the destination, fsync, rename).
+:func:`mmbiggan.engine.install_mmengine_overrides` registers it (the tools
+do, as the config's ``mmengine_overrides`` says); importing this module
+changes nothing.
 """
 from pathlib import Path
 from typing import Union
@@ -31,5 +33,7 @@ class AtomicLocalBackend(LocalBackend):
         write_bytes_atomic(str(filepath), obj.encode(encoding))
 
 
-# Local paths have no prefix ('' maps to the local backend).
-register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+def register_atomic_local_backend() -> None:
+    """Make :class:`AtomicLocalBackend` mmengine's backend of local paths
+    (no prefix), for the whole process."""
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -75,7 +75,8 @@ class Exploit:
 
 
 def test_mmengine_local_loading_is_weights_only(tmp_path):
-    import mmbiggan.engine  # noqa: F401  (registers the loader)
+    from mmbiggan.engine import install_mmengine_overrides
+    install_mmengine_overrides(dict(safe_checkpoint_loading=True))
     marker = '/tmp/mmbiggan_exploit_ran'
     if os.path.exists(marker):
         os.unlink(marker)

@@ -62,7 +62,9 @@ def kill_during_write(folder, setup: str) -> str:
 
 
 def test_sigkill_during_a_save_leaves_the_old_checkpoint(tmp_path):
-    path = kill_during_write(str(tmp_path), 'import mmbiggan.engine')
+    path = kill_during_write(
+        str(tmp_path), 'from mmbiggan.engine import install_mmengine_overrides'
+        '\ninstall_mmengine_overrides()')
     # Either the old checkpoint or (had the write finished) the new one,
     # never a truncated file.
     assert incomplete_reason(path) is None
