@@ -37,6 +37,12 @@ def test_shipped_config_passes(cfg):
      "did you mean 'Adam'?"),
     (lambda c: c.optim_wrapper.update(constructor='MultiOptimConstructor'),
      "did you mean 'MultiOptimWrapperConstructor'?"),
+    (lambda c: c.model.update(augment=dict(type='DiffAugmnt')),
+     "model.augment: unknown model type 'DiffAugmnt'; did you mean "
+     "'DiffAugment'?"),
+    (lambda c: c.model.update(lecam_reg=dict(type='LeCamRegularization',
+                                             weight=0.3)),
+     "model.lecam_reg: LeCamRegularization has no argument 'weight'"),
 ])
 def test_typos_name_the_closest_valid_name(cfg, edit, message):
     edit(cfg)

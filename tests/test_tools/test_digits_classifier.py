@@ -84,3 +84,43 @@ def test_accuracy_is_the_share_of_the_requested_class(judge, follow_labels,
     if not follow_labels:
         # Every request is answered with a 3.
         assert (result['confusion'][:, 3] == 5).all()
+
+
+def test_training_images_set_the_bar(judge):
+    result = judge.judge_training_images(100)
+    assert result['accuracy'] > 0.99
+    # The upscale and shrink round trip blurs the strokes a little: the
+    # training images are faithful (precision 1) and cover much of the
+    # 1,797 originals, with a little less spread than the originals.
+    assert result['precision'] > 0.99
+    assert 0.6 < result['recall'] < 0.9
+    assert 0.75 < result['diversity'] < 1.0
+    assert 0 < result['fd'] < 5
+
+
+def test_a_generator_with_one_image_per_class_is_caught(judge):
+    """Right class every time, no variety: accuracy 1, recall and
+    within-class diversity 0, a Fréchet distance far above the bar."""
+    result = judge.evaluate_generator(
+        ReplayGenerator(follow_labels=True), num_per_class=20, batch_size=50)
+    bar = judge.judge_training_images(20)
+    assert result['accuracy'] == 1.0
+    assert result['diversity'] == 0.0
+    assert result['recall'] < 0.02 and result['coverage'] < 0.05
+    assert result['fd'] > 3 * bar['fd']
+
+
+def test_thresholds_fail_with_the_numbers(judge):
+    from argparse import Namespace
+    result = dict(accuracy=0.99, fd=5.0, precision=0.9, recall=0.1,
+                  density=1.0, coverage=0.5, diversity=0.7)
+    bar = dict(result, fd=2.0)
+    args = Namespace(min_accuracy=0.95, max_fd_ratio=2.0, min_precision=None,
+                     min_recall=0.5, min_diversity=0.6)
+    failures = judge.failed_checks(result, bar, args)
+    assert failures == [
+        "Frechet distance 5.00 > 2.0 x the training images' 2.00",
+        'recall (k=3) 0.100 < 0.5'
+    ]
+    args.max_fd_ratio, args.min_recall = 3.0, 0.1
+    assert judge.failed_checks(result, bar, args) == []

@@ -68,6 +68,21 @@ class BigGAN(BaseModel):
     (discriminator_steps * d_accumulation) == 0``, and each update is
     followed by the EMA step.
 
+    Small-data stabilisers (both off by default): ``augment`` (e.g.
+    :class:`DiffAugment`) transforms every discriminator input, the
+    concatenated ``[fake, real]`` batch of the discriminator step (each
+    sample with its own random draws) and the fakes of the generator step,
+    as DiffAugment prescribes; the generator learns through the
+    differentiable transforms. ``lecam_reg`` (:class:`LeCamRegularization`)
+    adds the LeCam penalty on the discriminator step's logits to the
+    discriminator's loss and logs it as ``loss_lecam``::
+
+        model = dict(type='BigGAN', ...,
+                     augment=dict(type='DiffAugment',
+                                  policy='color,translation,cutout'),
+                     lecam_reg=dict(type='LeCamRegularization',
+                                    loss_weight=0.3, ema_decay=0.99))
+
     Args:
         generator (dict | nn.Module): Generator config
             (``BigGANGenerator``, ...) or module.
@@ -87,6 +102,12 @@ class BigGAN(BaseModel):
             None trains without EMA.
         ortho_reg (dict, optional): :class:`OrthogonalRegularization`
             config applied to the generator.
+        augment (dict | nn.Module, optional): Augmentation of the
+            discriminator's inputs, ``[N, C, H, W]`` to the same shape and
+            differentiable (:class:`DiffAugment`); None trains without.
+        lecam_reg (dict | nn.Module, optional):
+            :class:`LeCamRegularization` config; None trains without. Its
+            moving averages are buffers of the model (checkpointed).
         num_classes (int, optional): Passed to both networks as a default,
             as MMGeneration's ``num_classes``.
         compile_cfg (bool | dict, optional): ``torch.compile`` the
@@ -107,6 +128,8 @@ class BigGAN(BaseModel):
                  discriminator_steps: int = 1,
                  ema_config: Optional[dict] = dict(momentum=0.9999),
                  ortho_reg: Optional[dict] = None,
+                 augment: Union[dict, nn.Module, None] = None,
+                 lecam_reg: Union[dict, nn.Module, None] = None,
                  num_classes: Optional[int] = None,
                  compile_cfg: Union[bool, dict, None] = None,
                  sample_model: str = 'ema',
@@ -130,6 +153,10 @@ class BigGAN(BaseModel):
         self.gan_loss = None if gan_loss is None else MODELS.build(gan_loss)
         self.ortho_reg = None if ortho_reg is None else MODELS.build(
             ortho_reg)
+        self.augment = None if augment is None else build_network(
+            augment, None)
+        self.lecam_reg = None if lecam_reg is None else build_network(
+            lecam_reg, None)
         self.generator_steps = generator_steps
         self.discriminator_steps = discriminator_steps
         self.sample_model = sample_model
@@ -214,7 +241,7 @@ class BigGAN(BaseModel):
                 'follows the runner (also after resuming).')
         data = self.data_preprocessor(data, True)
         log_vars = self.train_discriminator(data['inputs'], data['labels'],
-                                            d_wrapper)
+                                            d_wrapper, iteration)
         if (iteration + 1) % self.generator_cycle(optim_wrapper) == 0:
             log_vars.update(
                 self.train_generator(data['inputs'].shape[0],
@@ -224,10 +251,13 @@ class BigGAN(BaseModel):
 
     def train_discriminator(self, real_images: torch.Tensor,
                             real_labels: Optional[torch.Tensor],
-                            optim_wrapper: OptimWrapper
+                            optim_wrapper: OptimWrapper,
+                            iteration: Optional[int] = None
                             ) -> Dict[str, torch.Tensor]:
         """One accumulation step of the discriminator on ``real_images``
-        ``[N, C, H, W]`` in ``[-1, 1]`` and as many fakes."""
+        ``[N, C, H, W]`` in ``[-1, 1]`` and as many fakes, augmented when
+        the model has ``augment``; ``iteration`` (the runner's, read from
+        the MessageHub when None) schedules the LeCam regularization."""
         batch_size = real_images.shape[0]
         generator = unwrap(self.generator)
         with optim_wrapper.optim_context(self.discriminator):
@@ -237,6 +267,8 @@ class BigGAN(BaseModel):
                 fake_images = generator(noise, fake_labels)
             images = torch.cat([fake_images.to(real_images.dtype),
                                 real_images])
+            if self.augment is not None:
+                images = self.augment(images)
             labels = None if fake_labels is None else torch.cat(
                 [fake_labels, real_labels])
             logits = self.discriminator(images, labels)
@@ -244,10 +276,20 @@ class BigGAN(BaseModel):
                 [batch_size, batch_size])
             loss_real, loss_fake = self.gan_loss.disc_loss(
                 real_logits, fake_logits)
-        optim_wrapper.update_params(loss_real + loss_fake)
-        return dict(
+            loss = loss_real + loss_fake
+            if self.lecam_reg is not None:
+                if iteration is None:
+                    iteration = self._current_iter()
+                loss_lecam = self.lecam_reg(real_logits, fake_logits,
+                                            iteration)
+                loss = loss + loss_lecam
+        optim_wrapper.update_params(loss)
+        log_vars = dict(
             loss_disc_real=loss_real.detach(),
             loss_disc_fake=loss_fake.detach())
+        if self.lecam_reg is not None:
+            log_vars['loss_lecam'] = loss_lecam.detach()
+        return log_vars
 
     def train_generator(self, batch_size: int,
                         optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
@@ -265,6 +307,8 @@ class BigGAN(BaseModel):
                     with optim_wrapper.optim_context(self.generator):
                         noise, labels = self.draw_latents(batch_size, device)
                         fakes = self.generator(noise, labels)
+                        if self.augment is not None:
+                            fakes = self.augment(fakes)
                         loss_gen = self.gan_loss.gen_loss(
                             discriminator(fakes, labels))
                     loss = loss_gen

@@ -1,0 +1,3 @@
+from .diff_augment import DiffAugment, parse_policy
+
+__all__ = ['DiffAugment', 'parse_policy']
