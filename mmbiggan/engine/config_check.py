@@ -108,6 +108,7 @@ def check_training_config(cfg: Config,
         dict(generator=reg.MODELS, discriminator=reg.MODELS,
              gan_loss=reg.MODELS, ortho_reg=reg.MODELS,
              augment=reg.MODELS, lecam_reg=reg.MODELS,
+             mode_seeking=reg.MODELS,
              data_preprocessor=reg.MODELS))
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')

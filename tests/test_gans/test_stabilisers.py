@@ -261,3 +261,58 @@ def test_resume_continues_exactly_with_augment_and_lecam(message_hub):
                                     resumed.state_dict().values()):
         assert torch.equal(value, other), name
     assert int(model.lecam_reg.num_updates) == 8
+
+
+# ---------------------------------------------------------------------------
+# Mode seeking (MSGAN)
+# ---------------------------------------------------------------------------
+def test_mode_seeking_loss_hand_value_and_label_pairs():
+    from mmbiggan.models.losses import ModeSeekingLoss
+    loss = ModeSeekingLoss(loss_weight=2.0, eps=1e-5)
+    images = torch.tensor([0., 1., 4., 3.]).view(4, 1, 1, 1)
+    noise = torch.tensor([[0., 0.], [1., 1.], [1., 2.], [1., 3.]])
+    # Pairs (0, 2) and (1, 3): image gaps 4 and 2 (mean 3), noise gaps
+    # |(-1, -2)| and |(0, -2)| (mean 5 / 4): ratio 2.4.
+    torch.testing.assert_close(loss(images, noise),
+                               torch.tensor(2.0 / (2.4 + 1e-5)))
+    # Identical images: the loss is weight / eps.
+    torch.testing.assert_close(
+        loss(torch.zeros(4, 1, 1, 1), noise), torch.tensor(2.0 / 1e-5))
+    labels = torch.tensor([3, 1, 4, 1, 5])
+    assert loss.pair_labels(labels).tolist() == [3, 1, 3, 1, 5]
+    assert labels.tolist() == [3, 1, 4, 1, 5]  # not modified in place
+    assert loss.pair_labels(None) is None
+    with pytest.raises(ValueError, match='at least two'):
+        loss(images[:1], noise[:1])
+    with pytest.raises(ValueError, match='loss_weight > 0'):
+        ModeSeekingLoss(loss_weight=0)
+
+
+def test_mode_seeking_pairs_the_generator_step_and_spreads_its_images(
+        message_hub):
+    model = toy_model(mode_seeking=dict(type='ModeSeekingLoss',
+                                        loss_weight=1.0))
+    labels_seen = []
+    model.generator.register_forward_hook(
+        lambda module, args, output: labels_seen.append(args[1].clone()))
+    logs = run_iterations(model, build_optim(model), batches(1, 6))
+    assert 'loss_mode_seeking' in logs[0]
+    d_labels, g_labels = labels_seen
+    assert torch.equal(g_labels[3:], g_labels[:3])
+    # The same training without the term moves the generator less apart:
+    # mode seeking makes paired images differ more.
+    def spread(generator):
+        torch.manual_seed(5)
+        noise = torch.randn(64, generator.noise_size)
+        label = torch.zeros(64, dtype=torch.long)
+        with torch.no_grad():
+            images = generator(noise, label)
+        return (images[:32] - images[32:]).abs().mean()
+
+    spreads = {}
+    for weight in (None, 1.0):
+        model = toy_model(mode_seeking=None if weight is None else dict(
+            type='ModeSeekingLoss', loss_weight=weight))
+        run_iterations(model, build_optim(model, lr=0.5), batches(10, 6))
+        spreads[weight] = spread(model.generator)
+    assert spreads[1.0] > 1.05 * spreads[None]

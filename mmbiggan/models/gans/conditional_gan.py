@@ -78,14 +78,15 @@ class BigGAN(BaseModel):
     (discriminator_steps * d_accumulation) == 0``, and each update is
     followed by the EMA step.
 
-    Small-data stabilisers (both off by default): ``augment`` (e.g.
+    Small-data stabilisers (all off by default): ``augment`` (e.g.
     :class:`DiffAugment`) transforms every discriminator input, the
     concatenated ``[fake, real]`` batch of the discriminator step (each
     sample with its own random draws) and the fakes of the generator step,
     as DiffAugment prescribes; the generator learns through the
     differentiable transforms. ``lecam_reg`` (:class:`LeCamRegularization`)
     adds the LeCam penalty on the discriminator step's logits to the
-    discriminator's loss and logs it as ``loss_lecam``::
+    discriminator's loss and logs it as ``loss_lecam``; ``mode_seeking``
+    (:class:`ModeSeekingLoss`) makes the generator use its noise::
 
         model = dict(type='BigGAN', ...,
                      augment=dict(type='DiffAugment',
@@ -118,6 +119,10 @@ class BigGAN(BaseModel):
         lecam_reg (dict | nn.Module, optional):
             :class:`LeCamRegularization` config; None trains without. Its
             moving averages are buffers of the model (checkpointed).
+        mode_seeking (dict | nn.Module, optional): :class:`ModeSeekingLoss`
+            config: the generator step pairs its samples by class and
+            penalizes pairs whose images differ less than their noise
+            (logged as ``loss_mode_seeking``); None trains without.
         num_classes (int, optional): Passed to both networks as a default,
             as MMGeneration's ``num_classes``.
         compile_cfg (bool | dict, optional): ``torch.compile`` the
@@ -140,6 +145,7 @@ class BigGAN(BaseModel):
                  ortho_reg: Optional[dict] = None,
                  augment: Union[dict, nn.Module, None] = None,
                  lecam_reg: Union[dict, nn.Module, None] = None,
+                 mode_seeking: Union[dict, nn.Module, None] = None,
                  num_classes: Optional[int] = None,
                  compile_cfg: Union[bool, dict, None] = None,
                  sample_model: str = 'ema',
@@ -167,6 +173,8 @@ class BigGAN(BaseModel):
             augment, None)
         self.lecam_reg = None if lecam_reg is None else build_network(
             lecam_reg, None)
+        self.mode_seeking = None if mode_seeking is None else build_network(
+            mode_seeking, None)
         self.generator_steps = generator_steps
         self.discriminator_steps = discriminator_steps
         self.sample_model = sample_model
@@ -316,12 +324,18 @@ class BigGAN(BaseModel):
                 for micro_step in range(accumulation):
                     with optim_wrapper.optim_context(self.generator):
                         noise, labels = self.draw_latents(batch_size, device)
+                        if self.mode_seeking is not None:
+                            labels = self.mode_seeking.pair_labels(labels)
                         fakes = self.generator(noise, labels)
+                        if self.mode_seeking is not None:
+                            loss_ms = self.mode_seeking(fakes, noise)
                         if self.augment is not None:
                             fakes = self.augment(fakes)
                         loss_gen = self.gan_loss.gen_loss(
                             discriminator(fakes, labels))
                     loss = loss_gen
+                    if self.mode_seeking is not None:
+                        loss = loss + loss_ms
                     if self.ortho_reg is not None and micro_step == 0:
                         # Once per update: the wrapper divides every
                         # accumulated loss by `accumulation`.
@@ -336,6 +350,8 @@ class BigGAN(BaseModel):
             loss_gen=loss_sum / (self.generator_steps * accumulation))
         if loss_ortho is not None:
             log_vars['loss_ortho'] = loss_ortho.detach()
+        if self.mode_seeking is not None:
+            log_vars['loss_mode_seeking'] = loss_ms.detach()
         return log_vars
 
     def update_ema(self, iteration: int, optim_wrapper: OptimWrapperDict):
