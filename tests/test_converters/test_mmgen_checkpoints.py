@@ -397,7 +397,7 @@ def test_tool_converts_checks_and_refuses_existing_output(
     # --config: the written config fits; existing outputs are refused
     before = out.read_bytes()
     result = run_tool(src, out, '--config', cfg)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f'error: The output {out} already exists; pass --force to overwrite'
         ' it or choose another path.'
@@ -415,7 +415,7 @@ def test_tool_config_mismatch_is_one_line(fixture_dir, tmp_path):
                     cfg).returncode == 0
     cfg.write_text(cfg.read_text().replace('rgb2bgr=True', 'rgb2bgr=False'))
     result = run_tool(src, tmp_path / 'b.pth', '--config', cfg)
-    assert result.returncode == 1
+    assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ')
     assert 'rgb2bgr is False in the config but True in the source' in lines[0]
