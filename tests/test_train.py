@@ -232,15 +232,20 @@ def test_digits_training_losses_move_as_expected():
     hub = MessageHub.get_current_instance()
     batch_size = cfg.train_dataloader.batch_size
     d_losses, g_losses = [], []
-    for it in range(25):
+    cycle = cfg.model.get('discriminator_steps', 1)
+    for it in range(25 * cycle):
         indices = order[it * batch_size:(it + 1) * batch_size]
         hub.update_info('iter', it)
         logs = model.train_step(
             pseudo_collate([dataset[int(i)] for i in indices]), optim)
         d_losses.append(float(logs['loss_disc_real'] +
                               logs['loss_disc_fake']))
-        g_losses.append(float(logs['loss_gen']))
+        # The generator steps once every `cycle` discriminator batches.
+        assert ('loss_gen' in logs) == ((it + 1) % cycle == 0)
+        if 'loss_gen' in logs:
+            g_losses.append(float(logs['loss_gen']))
     hub.update_info('iter', 0)
+    assert len(g_losses) == 25
     assert all(np.isfinite(d_losses + g_losses))
     settled = np.mean(d_losses[-10:])
     assert d_losses[0] > 5 and settled < 0.5 * d_losses[0]
