@@ -216,16 +216,15 @@ def check_output_path(path: str):
 def main(argv=None):
     args = parse_args(argv)
     import torch
-    from mmengine.dist import get_dist_info, is_main_process
+    from mmengine.dist import is_main_process
     from mmengine.evaluator import Evaluator
     from mmengine.runner import Runner
 
     from mmbiggan.apis import (get_sampling_generator, init_model,
                                load_config)
     from mmbiggan.apis.cli import check_truncation_option
-    from mmbiggan.engine import init_distributed
+    from mmbiggan.engine import init_distributed, shutdown_distributed
     from mmbiggan.evaluation import evaluate_generator
-    from mmbiggan.utils.atomic import write_bytes_atomic
     from mmbiggan.utils.checkpoint import trusted_pickle
 
     if args.out:
@@ -259,8 +258,16 @@ def main(argv=None):
         batch_size=args.batch_size,
         truncation=truncation,
         real_dataloader=real_dataloader)
-    if not is_main_process():
-        return
+    if is_main_process():
+        report(results, args, truncation, metrics)
+    shutdown_distributed()
+
+
+def report(results: dict, args, truncation, metrics: list):
+    """Print the metrics and write them to ``args.out`` (rank 0 only)."""
+    from mmengine.dist import get_dist_info
+
+    from mmbiggan.utils.atomic import write_bytes_atomic
     for name, value in results.items():
         print(f'{name}: {value:.4f}')
     if args.out:

@@ -178,7 +178,8 @@ def check_work_dir(work_dir: str):
 def main(argv=None):
     args = parse_args(argv)
     from mmbiggan.engine import (SignalCheckpointHook, check_training_config,
-                                 init_distributed, install_mmengine_overrides)
+                                 init_distributed, install_mmengine_overrides,
+                                 shutdown_distributed)
     from mmbiggan.utils.checkpoint import trusted_pickle
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
@@ -209,6 +210,7 @@ def main(argv=None):
     except BaseException as err:
         err.work_dir = cfg.work_dir  # where run() finds this run's log
         raise
+    shutdown_distributed()
 
 
 def log_traceback(err: BaseException) -> str:

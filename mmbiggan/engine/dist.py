@@ -79,3 +79,16 @@ def init_distributed(launcher: str, timeout_s: int = 1800) -> None:
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']),
         timeout=timedelta(seconds=timeout_s))
+
+
+def shutdown_distributed() -> None:
+    """End a finished run's process group: wait until every process is done
+    (rank 0 may still be writing the last checkpoint), then destroy the
+    group. A process that exits with its gloo threads still running aborts
+    ("terminate called without an active exception"), and the launcher then
+    reports the whole run as failed. Does nothing outside distributed runs.
+    """
+    if not dist.is_initialized():
+        return
+    dist.barrier()
+    dist.destroy_process_group()
