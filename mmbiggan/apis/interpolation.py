@@ -249,9 +249,6 @@ class _OutsideEmbedding(nn.Module):
         super().__init__()
         self.generator = generator
         self.rgb2bgr = getattr(generator, 'rgb2bgr', False)
-        # iter_samples restores this wrapper's mode, and with it the
-        # generator's: start from the generator's own.
-        self.train(generator.training)
 
     def forward(self, noise, label, truncation=None):
         return self.generator(

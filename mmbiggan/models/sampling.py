@@ -9,6 +9,7 @@ import torch.nn as nn
 from mmengine.utils import ProgressBar
 
 from .architectures.base_generator import output_order_to_rgb
+from .folding import fold_for_inference
 from .layers.truncation import (check_truncation, num_truncation_stats,
                                 sample_truncated_noise)
 
@@ -87,27 +88,24 @@ def iter_samples(generator: nn.Module,
                  progress: bool = False) -> Iterator[Samples]:
     """Run ``generator`` in eval mode over ``noise``/``labels`` in batches
     of ``batch_size``, yielding :class:`Samples` on the CPU (RGB even when
-    the generator outputs BGR). The generator's train/eval mode is restored
-    afterwards."""
-    device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
+    the generator outputs BGR). The batches come from one folded copy
+    (:func:`fold_for_inference`); ``generator`` itself is left as it is."""
+    folded = fold_for_inference(generator, truncation)
+    param = next(folded.parameters(), None)
+    device = param.device if param is not None else torch.device('cpu')
+    rgb2bgr = getattr(generator, 'rgb2bgr', False)
     bar = ProgressBar(noise.shape[0]) if progress else None
-    try:
-        for start in range(0, noise.shape[0], batch_size):
-            z = noise[start:start + batch_size]
-            y = None if labels is None else labels[start:start + batch_size]
-            images = generator(
-                z.to(device),
-                None if y is None else y.to(device),
-                truncation=truncation)
-            images = output_order_to_rgb(images,
-                                         getattr(generator, 'rgb2bgr', False))
-            if bar is not None:
-                bar.update(z.shape[0])
-            yield Samples(images.float().cpu(), z, y)
-    finally:
-        generator.train(was_training)
+    for start in range(0, noise.shape[0], batch_size):
+        z = noise[start:start + batch_size]
+        y = None if labels is None else labels[start:start + batch_size]
+        images = folded(
+            z.to(device),
+            None if y is None else y.to(device),
+            truncation=truncation)
+        images = output_order_to_rgb(images, rgb2bgr)
+        if bar is not None:
+            bar.update(z.shape[0])
+        yield Samples(images.float().cpu(), z, y)
 
 
 def sample_images(generator: nn.Module,

@@ -214,21 +214,20 @@ def test_reset_vectors_brings_sigma_close_to_the_top_singular_value():
             top, rel=1e-3)
 
 
-def test_eval_cache_follows_weight_changes():
-    layer = SNLinear(8, 6, sn_cfg=dict(style='ajbrock'))
-    layer.eval()
+def test_eval_normalization_follows_every_weight_change():
+    # Eval mode computes the normalized weight on every call (sampling
+    # bakes it once in a folded copy instead), so writes through .data, as
+    # mmengine's EMA makes them, count at once.
+    layer = SNLinear(8, 6, sn_cfg=dict(style='ajbrock')).eval()
     with torch.no_grad():
         first = layer.normalized_weight()
-        assert layer.normalized_weight() is first
-        layer.weight.add_(torch.randn_like(layer.weight))
+        layer.weight.data.add_(torch.randn_like(layer.weight))
         second = layer.normalized_weight()
     assert not torch.equal(first, second)
     fresh = SNLinear(8, 6, sn_cfg=dict(style='ajbrock'))
     fresh.load_state_dict(layer.state_dict())
-    fresh.eval()
     with torch.no_grad():
-        torch.testing.assert_close(second, fresh.normalized_weight())
-    # With gradients enabled the cache is bypassed so autograd sees W.
+        torch.testing.assert_close(second, fresh.eval().normalized_weight())
     assert layer.normalized_weight().requires_grad
 
 

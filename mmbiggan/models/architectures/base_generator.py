@@ -1,15 +1,13 @@
 """What every class-conditional generator of mmbiggan shares: turning the
 ``noise``/``label`` arguments (tensor, callable or None) into batches, the
 truncation trick, output channel order and loading pretrained weights."""
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, Optional, Union
 
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer
 
-from ..layers.conditional_norm import ConditionalBatchNorm2d, fold_conditions
-from ..layers.derived_cache import (DerivedCacheMixin, DerivedTensorCache,
-                                    weights_frozen)
+from ..layers.conditional_norm import ConditionalBatchNorm2d
 from ..layers.spectral_norm import SNConv2d, reset_spectral_norm_vectors
 from ..layers.truncation import (check_truncation, num_truncation_stats,
                                  sample_truncated_noise)
@@ -31,9 +29,11 @@ def output_order_to_rgb(images: torch.Tensor, rgb2bgr: bool) -> torch.Tensor:
     return rgb_to_output_order(images, rgb2bgr)
 
 
-class ConditionalGenerator(DerivedCacheMixin, nn.Module):
+class ConditionalGenerator(nn.Module):
     """Base of the generators; subclasses set ``noise_size``,
-    ``num_classes`` and ``rgb2bgr`` and implement ``synthesize``.
+    ``num_classes``, ``out_channels`` (of the images returned) and
+    ``rgb2bgr``, build ``conv_blocks`` with :meth:`add_block` and implement
+    ``synthesize``.
 
     ``forward(noise, label=None, num_batches=0, return_noise=False,
     truncation=None, use_outside_embedding=False)`` follows MMGeneration:
@@ -58,6 +58,7 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
 
     noise_size: int
     num_classes: int
+    out_channels: int
     rgb2bgr: bool = False
 
     def build_output_layers(self, in_channels: int, conv_channels: int,
@@ -74,34 +75,30 @@ class ConditionalGenerator(DerivedCacheMixin, nn.Module):
 
     def __init__(self):
         super().__init__()
-        # The stacked batch-norm maps of fold_block_conditions.
-        self._folded_norm_maps = DerivedTensorCache()
+        # Positions in conv_blocks of the blocks that read no condition.
+        self._attention_indices = set()
 
-    def fold_block_conditions(
-            self, groups: Sequence[Tuple[nn.Module, Optional[torch.Tensor]]],
-            truncation: Optional[float]) -> List:
-        """The conditions to pass to blocks: for each ``(module, cond)``,
-        the scales and shifts of all the batch norms in ``module`` (a block
-        or the blocks reading one condition) from one
-        matrix product (:func:`fold_conditions`) when the weights are
-        frozen (eval, no gradient wanted, not traced) and every batch norm
-        projects the condition vector; otherwise the conditions unchanged.
-        """
-        conds = [cond for _, cond in groups]
-        if any(cond is None or not cond.is_floating_point()
-               for cond in conds) or not weights_frozen(
-                   self, *self.parameters()):
-            return conds
-        norm_groups = []
-        for block, cond in groups:
-            norms = [m for m in block.modules()
-                     if isinstance(m, ConditionalBatchNorm2d)]
-            if not norms or any(m.training or not m.projects_condition
-                                for m in norms):
-                return conds
-            norm_groups.append((norms, cond))
-        return fold_conditions(norm_groups, truncation,
-                               self._folded_norm_maps)
+    def add_block(self, block: nn.Module, reads_condition: bool = True):
+        """Append ``block`` to ``conv_blocks`` (an ``nn.ModuleList`` the
+        subclass creates where its state-dict keys should come): a residual
+        block called as ``block(x, cond, truncation)``, or
+        (``reads_condition=False``) self-attention called as ``block(x)``."""
+        if not reads_condition:
+            self._attention_indices.add(len(self.conv_blocks))
+        self.conv_blocks.append(block)
+
+    def run_blocks(self, x: torch.Tensor, conds: Iterable,
+                   truncation: Optional[float]) -> torch.Tensor:
+        """``x`` through ``conv_blocks``, each residual block with the next
+        condition from ``conds``. Shapes: ``[N, C, H, W]`` in, the last
+        block's output out."""
+        conds = iter(conds)
+        for index, block in enumerate(self.conv_blocks):
+            if index in self._attention_indices:
+                x = block(x)
+            else:
+                x = block(x, next(conds), truncation)
+        return x
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device

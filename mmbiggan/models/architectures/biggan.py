@@ -166,6 +166,7 @@ class BigGANGenerator(ConditionalGenerator):
                              'split_noise=False.')
         self.output_scale = output_scale
         self.num_classes = num_classes
+        self.out_channels = out_channels
         self.rgb2bgr = rgb2bgr
         self.arch = resolve_arch(
             arch_cfg, lambda: biggan_generator_arch(output_scale,
@@ -202,7 +203,7 @@ class BigGANGenerator(ConditionalGenerator):
         block_type, extra_block_args = resolve_block_type(blocks_cfg)
         self.conv_blocks = nn.ModuleList()
         for index, out_ch in enumerate(self.arch['out_channels']):
-            self.conv_blocks.append(
+            self.add_block(
                 block_type(
                     in_channels=self.arch['in_channels'][index],
                     out_channels=out_ch,
@@ -216,7 +217,8 @@ class BigGANGenerator(ConditionalGenerator):
                     sync_bn=auto_sync_bn,
                     **extra_block_args))
             if self.arch['attention'][index]:
-                self.conv_blocks.append(SelfAttentionBlock(out_ch, sn_cfg))
+                self.add_block(SelfAttentionBlock(out_ch, sn_cfg),
+                               reads_condition=False)
 
         last_channels = self.arch['out_channels'][-1]
         self.build_output_layers(
@@ -250,17 +252,7 @@ class BigGANGenerator(ConditionalGenerator):
 
         x = self.noise2feat(first)
         x = x.view(x.shape[0], -1, self.input_scale, self.input_scale)
-        # Each block's batch norms read its own condition: with frozen
-        # weights their scales and shifts come from one product per block.
-        blocks = [b for b in self.conv_blocks
-                  if not isinstance(b, SelfAttentionBlock)]
-        conds = iter(self.fold_block_conditions(list(zip(blocks, conds)),
-                                                truncation))
-        for block in self.conv_blocks:
-            if isinstance(block, SelfAttentionBlock):
-                x = block(x)
-            else:
-                x = block(x, next(conds), truncation)
+        x = self.run_blocks(x, conds, truncation)
         x = norm_act(self.out_bn, self.out_activation, x,
                      truncation=truncation)
         return torch.tanh(self.out_conv(x))

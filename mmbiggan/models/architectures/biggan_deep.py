@@ -1,5 +1,6 @@
 """BigGAN-Deep: bottleneck residual blocks, two per resolution, the whole
 latent concatenated to the class embedding for every batch norm."""
+import itertools
 from typing import Optional
 
 import torch
@@ -145,7 +146,7 @@ class BigGANDeepGenerator(ConditionalGenerator):
             in_ch = self.arch['in_channels'][index]
             for depth in range(block_depth):
                 last = depth == block_depth - 1
-                self.conv_blocks.append(
+                self.add_block(
                     block_type(
                         in_channels=in_ch,
                         out_channels=out_ch if last else in_ch,
@@ -159,7 +160,8 @@ class BigGANDeepGenerator(ConditionalGenerator):
                         sync_bn=auto_sync_bn,
                         **extra_block_args))
             if self.arch['attention'][index]:
-                self.conv_blocks.append(SelfAttentionBlock(out_ch, sn_cfg))
+                self.add_block(SelfAttentionBlock(out_ch, sn_cfg),
+                               reads_condition=False)
 
         last_channels = self.arch['out_channels'][-1]
         out_conv_channels = out_conv_channels or out_channels
@@ -185,26 +187,12 @@ class BigGANDeepGenerator(ConditionalGenerator):
             z, cond = noise, class_vector
         x = self.noise2feat(z)
         x = x.view(x.shape[0], -1, self.input_scale, self.input_scale)
-        # All block batch norms read the same condition: with frozen
-        # weights their scales and shifts come from one matrix product.
-        if cond is not None:
-            [cond] = self.fold_block_conditions([(self.conv_blocks, cond)],
-                                                truncation)
-        for block in self.conv_blocks:
-            if isinstance(block, SelfAttentionBlock):
-                x = block(x)
-            else:
-                x = block(x, cond, truncation)
+        x = self.run_blocks(x, itertools.repeat(cond), truncation)
         x = norm_act(self.out_bn, self.out_activation, x,
                      truncation=truncation)
-        # Only the kept channels are computed (the dropped ones would cost
-        # the largest convolution of the network); the spectral norm still
-        # spans all of them.
-        weight = self.out_conv.normalized_weight()[:self.out_channels]
-        bias = self.out_conv.bias
-        if bias is not None:
-            bias = bias[:self.out_channels]
-        return torch.tanh(self.out_conv._conv_forward(x, weight, bias))
+        # Converted generators compute more channels than they return
+        # (fold_for_inference keeps only these).
+        return torch.tanh(self.out_conv(x)[:, :self.out_channels])
 
 
 @MODELS.register_module()

@@ -8,6 +8,7 @@ layout: per-class batch-norm tables instead of a shared embedding, one
 unsplit noise vector, batch-norm epsilon 1e-4, PyTorch-style spectral norm
 and MMGeneration's init schemes.
 """
+import itertools
 from copy import deepcopy
 from typing import Optional, Union
 
@@ -161,6 +162,7 @@ class SNGANGenerator(ConditionalGenerator):
         self.num_classes = num_classes
         self.noise_size = noise_size
         self.input_scale = input_scale
+        self.out_channels = out_channels
         self.rgb2bgr = rgb2bgr
         self.class_conditional_bn = bool(use_cbn and num_classes > 0)
 
@@ -193,17 +195,15 @@ class SNGANGenerator(ConditionalGenerator):
             residual_gain=init_type in ('BIGGAN', 'STUDIO'))
         block_args.update(extra_block_args)
         self.conv_blocks = nn.ModuleList()
-        attention_indices = []
         for index, (in_ch, out_ch) in enumerate(
                 zip(in_channels, out_channels_per_block)):
-            self.conv_blocks.append(
+            self.add_block(
                 block_type(
                     in_channels=in_ch, out_channels=out_ch, **block_args))
             if index + 1 in attention_positions:
-                attention_indices.append(len(self.conv_blocks))
-                self.conv_blocks.append(
-                    _build_attention(attention_cfg, out_ch, sn_cfg))
-        self._attention_indices = frozenset(attention_indices)
+                self.add_block(
+                    _build_attention(attention_cfg, out_ch, sn_cfg),
+                    reads_condition=False)
 
         self.build_output_layers(base_channels, out_channels, act_cfg,
                                  sn_cfg, eps=norm_eps,
@@ -215,11 +215,7 @@ class SNGANGenerator(ConditionalGenerator):
         x = self.noise2feat(noise)
         x = x.view(x.shape[0], -1, self.input_scale, self.input_scale)
         cond = label if self.class_conditional_bn else None
-        for index, block in enumerate(self.conv_blocks):
-            if index in self._attention_indices:
-                x = block(x)
-            else:
-                x = block(x, cond, truncation)
+        x = self.run_blocks(x, itertools.repeat(cond), truncation)
         x = self.out_activation(self.out_bn(x))
         return torch.tanh(self.out_conv(x))
 

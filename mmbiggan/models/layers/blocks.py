@@ -32,7 +32,14 @@ def norm_act(norm: ConditionalBatchNorm2d, activation: nn.Module,
 
 class _GenBlockBase(nn.Module):
     """Holds what generator blocks share: the activation, the upsampling and
-    a factory of class-conditional batch norms."""
+    a factory of class-conditional batch norms.
+
+    ``upsampled_conv`` names the convolution that runs on the upsampled map
+    (through its ``forward_upsampled``), for
+    :func:`mmbiggan.models.fold_for_inference`.
+    """
+
+    upsampled_conv: str
 
     def __init__(self,
                  cond_dim: int,
@@ -93,6 +100,8 @@ class BigGANGenResBlock(_GenBlockBase):
     ``[N]`` -> ``[N, out, 2H, 2W]`` (``[N, out, H, W]`` without upsample).
     """
 
+    upsampled_conv = 'conv1'
+
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
@@ -146,6 +155,8 @@ class BigGANDeepGenResBlock(_GenBlockBase):
     bottleneck reduction (4 in BigGAN-Deep). ``out_channels`` must not exceed
     ``in_channels``.
     """
+
+    upsampled_conv = 'conv2'
 
     def __init__(self,
                  in_channels: int,

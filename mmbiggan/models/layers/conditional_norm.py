@@ -1,13 +1,12 @@
 """Class-conditional batch normalization of the BigGAN family."""
 import math
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .derived_cache import DerivedTensorCache
 from .spectral_norm import SNEmbedding, SNLinear
 from .truncation import check_truncation
 
@@ -153,51 +152,50 @@ class ConditionalBatchNorm2d(nn.Module):
             1.0 if truncation is None else truncation, self.num_stats)
         return self.running_mean[index], self.running_var[index]
 
-    @property
-    def projects_condition(self) -> bool:
-        """Whether gain and bias are linear maps of a condition vector (the
-        layers :func:`fold_conditions` can fold)."""
-        return isinstance(self.gain, nn.Linear)
-
-    def condition_map(self, truncation: Optional[float]):
-        """The eval-mode scale and shift as one affine map of the condition
-        vector ``c``: ``[scale, shift] = c @ A.T + b`` (statistics, epsilon
-        and both affines folded in).
+    def statistics_affine(self, truncation: Optional[float]):
+        """The eval-mode normalization as a per-channel ``x * factor +
+        offset`` (stored statistics, epsilon and the ``norm_affine`` affine
+        folded), before the conditional gain: the layer's output is
+        ``x * gain * factor + (bias + gain * offset)``.
 
         Returns:
-            tuple: ``A`` ``[2C, cond_dim]`` and ``b`` ``[2C]``.
+            tuple: ``factor`` and ``offset``, each ``[C]``.
         """
-        if not self.projects_condition:
-            raise ValueError('Only batch norms conditioned on a projected '
-                             'condition vector (cond_dim > 0) fold into a '
-                             'map of it.')
         mean, var = self._stored_stats(truncation)
         factor = torch.rsqrt(var + self.eps)
         if self.norm_weight is None:
-            offset = -mean * factor
-        else:
-            factor = factor * self.norm_weight
-            offset = self.norm_bias - mean * factor
-        # scale = (g0 + G c) * factor, shift = B c + (g0 + G c) * offset.
-        gain_w = self.gain.normalized_weight()
-        matrix = torch.cat([
-            gain_w * factor[:, None],
-            torch.addcmul(self.bias.normalized_weight(), gain_w,
-                          offset[:, None])
-        ])
+            return factor, -mean * factor
+        factor = factor * self.norm_weight
+        return factor, self.norm_bias - mean * factor
+
+    def eval_affine_map(self, truncation: Optional[float]):
+        """The eval-mode scale and shift as an affine map of the condition:
+        ``[scale, shift] = constant + cond @ table`` for a condition vector
+        or a float class vector ``cond``, ``constant + table[label]`` for an
+        int label, ``constant`` alone when unconditional.
+
+        Returns:
+            tuple: ``table`` ``[cond_dim or num_classes, 2C]`` (None when
+            unconditional) and ``constant`` ``[2C]``.
+        """
+        factor, offset = self.statistics_affine(truncation)
+        if not self.conditional:
+            return None, torch.cat([self.weight * factor,
+                                    self.bias + self.weight * offset])
+        # Both kinds of condition map hold a row of C values per input
+        # (the linear maps' weights transposed, the tables as they are).
+        gain, bias = (self.gain.normalized_weight(),
+                      self.bias.normalized_weight())
+        if isinstance(self.gain, nn.Linear):
+            gain, bias = gain.t(), bias.t()
+        # scale = (g0 + cond G) * factor, shift = cond B + (g0 + cond G) *
+        # offset, with g0 = 1 for the residual gain and 0 otherwise.
+        table = torch.cat([gain * factor, torch.addcmul(bias, gain, offset)],
+                          dim=1)
         constant = torch.cat([factor, offset])
         if not self.residual_gain:
             constant = torch.zeros_like(constant)
-        return matrix, constant
-
-    def _condition_sources(self) -> tuple:
-        """The tensors :meth:`condition_map` reads."""
-        sources = (self.gain.normalized_weight(),
-                   self.bias.normalized_weight(), self.running_mean,
-                   self.running_var)
-        if self.norm_weight is not None:
-            sources += (self.norm_weight, self.norm_bias)
-        return sources
+        return table, constant
 
     def _affine(self, cond: Optional[torch.Tensor]):
         """Per-sample ``(gain, bias)`` of shape ``[N, C]``, or per-channel
@@ -238,10 +236,6 @@ class ConditionalBatchNorm2d(nn.Module):
                 x: torch.Tensor,
                 cond: Optional[torch.Tensor] = None,
                 truncation: Optional[float] = None) -> torch.Tensor:
-        if isinstance(cond, FoldedAffines):
-            scale, shift = cond.of(self)
-            return torch.addcmul(shift[:, :, None, None], x,
-                                 scale[:, :, None, None])
         gain, bias = self._affine(cond)
         if self.training:
             if (self.sync_stats and dist.is_available()
@@ -255,93 +249,11 @@ class ConditionalBatchNorm2d(nn.Module):
             if gain.dim() == 1:
                 return out * gain.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
             return out * gain[:, :, None, None] + bias[:, :, None, None]
-        # Eval: fold statistics and affine into one scale and shift.
-        mean, var = self._stored_stats(truncation)
-        inv_std = torch.rsqrt(var + self.eps)
-        if self.norm_weight is None:
-            scale = gain * inv_std
-            shift = bias - mean * scale
-        else:
-            inv_std = inv_std * self.norm_weight
-            scale = gain * inv_std
-            shift = bias + gain * (self.norm_bias - mean * inv_std)
+        # Eval: statistics and affine as one scale and shift.
+        factor, offset = self.statistics_affine(truncation)
+        scale, shift = gain * factor, torch.addcmul(bias, gain, offset)
         if scale.dim() == 1:
             scale, shift = scale.view(1, -1, 1, 1), shift.view(1, -1, 1, 1)
         else:
             scale, shift = scale[:, :, None, None], shift[:, :, None, None]
         return torch.addcmul(shift, x, scale)
-
-
-class FoldedAffines:
-    """Per-sample scale and shift of several :class:`ConditionalBatchNorm2d`
-    layers, computed together by :func:`fold_conditions`; passed to those
-    layers in place of the condition vector.
-
-    Attributes:
-        values (Tensor): ``[N, sum of 2C]``, each layer's ``[scale, shift]``.
-        columns (dict): ``id(layer)`` -> first column of the layer's values.
-    """
-
-    def __init__(self, values: torch.Tensor, columns: dict):
-        self.values = values
-        self.columns = columns
-
-    def of(self, norm: 'ConditionalBatchNorm2d'):
-        """``(scale, shift)``, each ``[N, C]``, of ``norm``."""
-        if norm.training:
-            raise RuntimeError('Folded batch-norm affines are eval-mode '
-                               'values; this layer is in training mode.')
-        first = self.columns.get(id(norm))
-        if first is None:
-            raise KeyError('This batch norm was not among the folded ones.')
-        c = norm.num_features
-        return (self.values[:, first:first + c],
-                self.values[:, first + c:first + 2 * c])
-
-
-def fold_conditions(groups: Sequence[Tuple[list, torch.Tensor]],
-                    truncation: Optional[float],
-                    cache: DerivedTensorCache) -> List[FoldedAffines]:
-    """Scale and shift of batch norms that read a condition vector, one
-    matrix product ``c @ A.T + b`` per condition instead of two projections
-    and a handful of element-wise steps per layer.
-
-    ``A`` and ``b`` stack the layers' :meth:`~ConditionalBatchNorm2d.
-    condition_map`; ``cache`` keeps them while the weights, singular
-    vectors, statistics and truncation are unchanged (about the size of the
-    layers' projection weights). Only for frozen weights (see
-    :func:`~.derived_cache.weights_frozen`) and layers in eval mode.
-
-    Args:
-        groups: ``(norms, cond)`` pairs: layers with ``projects_condition``
-            and the condition ``[N, cond_dim]`` they all read.
-        truncation: Selects per-truncation statistics (see
-            :func:`truncation_stat_rows`).
-        cache: Where the stacked maps are kept (one per caller).
-
-    Returns:
-        list: One :class:`FoldedAffines` per group, to pass to its layers
-        in place of the condition.
-    """
-    sources = tuple(t for norms, _ in groups for norm in norms
-                    for t in norm._condition_sources())
-    layout = tuple(tuple(id(norm) for norm in norms) for norms, _ in groups)
-    maps = cache.get(sources, (truncation, layout),
-                     lambda: [_stack_maps(norms, truncation)
-                              for norms, _ in groups])
-    return [
-        FoldedAffines(torch.addmm(constant, cond, matrix.t()), columns)
-        for (matrix, constant, columns), (_, cond) in zip(maps, groups)
-    ]
-
-
-def _stack_maps(norms: list, truncation: Optional[float]):
-    """``A`` ``[sum of 2C, cond_dim]``, ``b`` and the first column of each
-    layer's values."""
-    maps = [norm.condition_map(truncation) for norm in norms]
-    columns, first = {}, 0
-    for norm in norms:
-        columns[id(norm)] = first
-        first += 2 * norm.num_features
-    return (torch.cat([m for m, _ in maps]), torch.cat([b for _, b in maps]),
-            columns)

@@ -12,9 +12,8 @@ that update ``u`` and ``v`` in place; eval uses the stored pair without
 iterating. ``sigma = u . (W v)`` in both modes.
 
 In both styles the gradient flows through ``W`` in ``sigma`` but not through
-the singular vectors, as in the references. With frozen weights (eval, no
-gradient wanted) the normalized weight is computed once and reused, see
-:mod:`.derived_cache`.
+the singular vectors, as in the references. Sampling bakes the normalized
+weights once instead (:func:`mmbiggan.models.fold_for_inference`).
 """
 from typing import Optional
 
@@ -22,9 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .derived_cache import (DerivedCacheMixin, DerivedTensorCache,
-                            weights_frozen)
-from .upsampling import conv3x3_upsampled, subpixel_weight, upsample_nearest
+from .upsampling import upsample_nearest
 
 SN_STYLES = ('ajbrock', 'torch')
 
@@ -37,7 +34,7 @@ def _project_out(x: torch.Tensor, basis: list) -> torch.Tensor:
     return x
 
 
-class SpectralNorm(DerivedCacheMixin, nn.Module):
+class SpectralNorm(nn.Module):
     """Power-iteration state of one weight matrix and its normalization.
 
     The weight of shape ``[out, ...]`` is viewed as an ``[out, in]`` matrix,
@@ -82,9 +79,6 @@ class SpectralNorm(DerivedCacheMixin, nn.Module):
                 'u', F.normalize(torch.randn(num_outputs), dim=0, eps=eps))
             self.register_buffer(
                 'v', F.normalize(torch.randn(num_inputs), dim=0, eps=eps))
-        # Eval-mode result, reused while the weight and vectors are unchanged:
-        # sampling calls every layer thousands of times with frozen weights.
-        self._normalized = DerivedTensorCache()
 
     def extra_repr(self) -> str:
         return (f'style={self.style!r}, eps={self.eps}, '
@@ -172,15 +166,8 @@ class SpectralNorm(DerivedCacheMixin, nn.Module):
                 stored_u.copy_(u)
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        """Return ``weight / sigma`` (same shape as ``weight``); computed
-        once while the weights are frozen (see :func:`weights_frozen`)."""
-        if not weights_frozen(self, weight):
-            # (The cache is left alone: train() clears it, and mutating it
-            # here would be a side effect in torch.compile's graphs.)
-            return weight / self.sigma(weight)
-        return self._normalized.get(
-            (weight, *self._vectors()), (weight.dtype, weight.device),
-            lambda: weight / self.sigma(weight))
+        """Return ``weight / sigma`` (same shape as ``weight``)."""
+        return weight / self.sigma(weight)
 
 
 def _make_sn(num_outputs: int, num_inputs: int,
@@ -190,7 +177,7 @@ def _make_sn(num_outputs: int, num_inputs: int,
     return SpectralNorm(num_outputs, num_inputs, **sn_cfg)
 
 
-class SNConv2d(DerivedCacheMixin, nn.Conv2d):
+class SNConv2d(nn.Conv2d):
     """``nn.Conv2d`` whose weight is spectrally normalized when ``sn_cfg``
     (keyword arguments of :class:`SpectralNorm` without the sizes) is given.
 
@@ -201,7 +188,6 @@ class SNConv2d(DerivedCacheMixin, nn.Conv2d):
         super().__init__(*args, **kwargs)
         self.sn = _make_sn(self.weight.shape[0],
                            self.weight[0].numel(), sn_cfg)
-        self._subpixel = DerivedTensorCache()
 
     def normalized_weight(self) -> torch.Tensor:
         return self.weight if self.sn is None else self.sn(self.weight)
@@ -210,35 +196,17 @@ class SNConv2d(DerivedCacheMixin, nn.Conv2d):
         return self._conv_forward(x, self.normalized_weight(), self.bias)
 
     def forward_upsampled(self, x: torch.Tensor) -> torch.Tensor:
-        """``self(upsample_nearest(x))``, computed without the upsampled
-        input where that is exact: a 1x1 convolution runs before the
-        upsampling; a 3x3 one (stride 1, padding 1) with frozen weights
-        (see :func:`weights_frozen`) runs as the sub-pixel convolution of
-        :mod:`.upsampling`, its folded kernel computed once.
+        """``self(upsample_nearest(x))``; a 1x1 convolution (stride 1, no
+        padding) runs before the upsampling, which it commutes with.
+        (:func:`mmbiggan.models.fold_for_inference` turns a 3x3 one into a
+        sub-pixel convolution for sampling.)
 
         Shapes: ``[N, in, H, W] -> [N, out, 2H, 2W]``.
         """
         if self.kernel_size == (1, 1) and self.stride == (1, 1) and \
                 self.padding == (0, 0):
             return upsample_nearest(self(x))
-        # Normalized once: in training every normalization runs a power
-        # iteration step, and one forward must run exactly one (as
-        # BigGAN-PyTorch's does).
-        weight = self.normalized_weight()
-        if not self._is_same_3x3() or not weights_frozen(
-                self, weight, *(() if self.bias is None else (self.bias, ))):
-            return self._conv_forward(upsample_nearest(x), weight, self.bias)
-        bias = self.bias
-        folded_weight, folded_bias = self._subpixel.get(
-            (weight, ) if bias is None else (weight, bias), None,
-            lambda: (subpixel_weight(weight),
-                     None if bias is None else bias.repeat(4)))
-        return conv3x3_upsampled(x, folded_weight, folded_bias)
-
-    def _is_same_3x3(self) -> bool:
-        return (self.kernel_size == (3, 3) and self.stride == (1, 1)
-                and self.padding == (1, 1) and self.dilation == (1, 1)
-                and self.groups == 1 and self.padding_mode == 'zeros')
+        return self(upsample_nearest(x))
 
 
 class SNLinear(nn.Linear):
