@@ -1,33 +1,12 @@
 """The validation loop inside a short BigGAN training on the digits:
 FID/IS are logged and CheckpointHook keeps the best checkpoint by FID."""
 import glob
-import json
 import os.path as osp
 
 import torch
-from mmengine.config import Config
-from mmengine.runner import Runner
+from eval_helpers import logged_scalars, train_tiny_digits_gan
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-CONFIG = '''
-_base_ = [
-    '{root}/configs/_base_/models/biggan/biggan_32x32.py',
-    '{root}/configs/_base_/datasets/digits_32x32.py',
-    '{root}/configs/_base_/default_runtime.py',
-    '{root}/configs/_base_/evaluation/fid_is_stylegan.py',
-]
-model = dict(
-    generator=dict(base_channels=8, noise_size=32),
-    discriminator=dict(base_channels=8),
-    discriminator_steps=1)
-train_dataloader = dict(batch_size=8)
-val_dataloader = dict(
-    batch_size=256,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset={{{{_base_.digits_dataset}}}})
+SETTINGS = '''
 train_cfg = dict(max_iters=2, val_interval=1)
 inception_args = dict(type='StyleGAN', inception_path='{inception}')
 val_cfg = dict(batch_size=16)
@@ -38,24 +17,15 @@ val_evaluator = dict(metrics=[
 default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=1000, save_best='FID', rule='less'))
-custom_hooks = []
-randomness = dict(seed=0, diff_rank_seed=False)
-work_dir = '{work_dir}'
 '''
 
 
 def test_val_loop_logs_metrics_and_keeps_best_checkpoint(
         tmp_path, standin_inception_path):
+    runner = train_tiny_digits_gan(
+        tmp_path, SETTINGS, bases=['_base_/evaluation/fid_is_stylegan.py'],
+        inception=standin_inception_path)
     work_dir = tmp_path / 'work'
-    config_path = tmp_path / 'biggan_digits_eval.py'
-    config_path.write_text(
-        CONFIG.format(
-            root=REPO_ROOT,
-            inception=standin_inception_path,
-            work_dir=work_dir))
-    cfg = Config.fromfile(str(config_path))
-    runner = Runner.from_cfg(cfg)
-    runner.train()
 
     hub = runner.message_hub
     fid = hub.get_scalar('val/FID').current()
@@ -68,12 +38,7 @@ def test_val_loop_logs_metrics_and_keeps_best_checkpoint(
     assert ckpt['message_hub']['runtime_info']['best_score'] <= fid + 1e-9
 
     # Both evaluations reach the json log, with the iteration they ran at.
-    records = [
-        json.loads(line) for path in glob.glob(
-            str(work_dir / '*' / 'vis_data' / 'scalars.json'))
-        for line in open(path)
-    ]
-    evaluated = [r for r in records if 'FID' in r]
+    evaluated = [r for r in logged_scalars(work_dir) if 'FID' in r]
     assert [r['step'] for r in evaluated] == [1, 2]
     assert all(set(r) >= {'FID', 'FID_mean', 'FID_cov', 'IS', 'IS_std'}
                for r in evaluated)

@@ -98,6 +98,15 @@ def test_training_images_set_the_bar(judge):
     assert 0 < result['fd'] < 5
 
 
+def test_the_bar_weighs_every_digit_the_same(judge):
+    # 174 images of the rarest digit (8) among the 1,797: a larger request
+    # is cut to that count for all ten.
+    _, labels = judge.training_images_per_class(500, image_size=8)
+    assert np.bincount(labels).tolist() == [174] * 10
+    _, labels = judge.training_images_per_class(3, image_size=8)
+    assert np.bincount(labels).tolist() == [3] * 10
+
+
 def test_a_generator_with_one_image_per_class_is_caught(judge):
     """Right class every time, no variety: accuracy 1, recall and
     within-class diversity 0, a Fréchet distance far above the bar."""

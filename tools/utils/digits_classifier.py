@@ -157,11 +157,14 @@ def judge_images(images: torch.Tensor, labels: np.ndarray) -> dict:
 
 
 def training_images_per_class(num_per_class: int, image_size: int = 32):
-    """The first ``num_per_class`` training images of every digit as the
-    dataset serves them (uint8 ``[10 * n, 3, S, S]``) and their labels."""
+    """The first ``n`` training images of every digit as the dataset serves
+    them (uint8 ``[10 * n, 3, S, S]``) and their labels, ``n`` being
+    ``num_per_class`` or, if fewer, the count of the rarest digit (so every
+    digit weighs the same)."""
     from mmbiggan.datasets.digits import upscale_digits
     from sklearn.datasets import load_digits
     digits = load_digits()
+    num_per_class = min(num_per_class, int(np.bincount(digits.target).min()))
     picks = np.concatenate([
         np.flatnonzero(digits.target == digit)[:num_per_class]
         for digit in range(10)
@@ -173,8 +176,8 @@ def training_images_per_class(num_per_class: int, image_size: int = 32):
 def judge_training_images(num_per_class: int = 100,
                           image_size: int = 32) -> dict:
     """:func:`judge_images` of the training images themselves, the bar a
-    generator is measured against (at most the 174 digits of the rarest
-    class per digit)."""
+    generator is measured against (see :func:`training_images_per_class`
+    for how many)."""
     images, labels = training_images_per_class(num_per_class, image_size)
     return judge_images(images, labels)
 
@@ -266,7 +269,7 @@ def main(argv=None):
                                          generator)
     result = evaluate_generator(generator, args.num_per_class, args.seed,
                                 truncation)
-    baseline = judge_training_images(min(args.num_per_class, 174),
+    baseline = judge_training_images(args.num_per_class,
                                      getattr(generator, 'output_scale', 32))
     for digit, accuracy in enumerate(result['per_class']):
         print(f'digit {digit}: {accuracy:.1%}')
