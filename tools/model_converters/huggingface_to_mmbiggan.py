@@ -14,12 +14,19 @@ batch-norm statistics are kept, so sampling at truncation ``t`` gives the
 images the reference gives at ``t``.
 """
 import argparse
+import os.path as osp
+import sys
 
-from mmbiggan.converters import convert_pytorch_pretrained_biggan
-from mmbiggan.converters.cli import (add_output_arguments, finish, run,
-                                     source_files)
-from mmbiggan.converters.conversion import check_outputs_free
-from mmbiggan.utils.checkpoint import add_trust_pickle_argument, trusted_pickle
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO_ROOT not in sys.path:  # running from a clone without installing
+    sys.path.insert(0, REPO_ROOT)
+
+from mmbiggan.converters import convert_pytorch_pretrained_biggan  # noqa: E402
+from mmbiggan.converters.cli import (  # noqa: E402
+    add_output_arguments, finish, run, source_files)
+from mmbiggan.converters.conversion import check_outputs_free  # noqa: E402
+from mmbiggan.utils.checkpoint import (  # noqa: E402
+    add_trust_pickle_argument, trusted_pickle)
 
 
 def parse_args(argv=None):
