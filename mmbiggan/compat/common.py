@@ -38,6 +38,12 @@ class Translation:
         """Raise the one-line error for a value mmbiggan cannot honour."""
         raise ConfigError(f'{self.dialect} config, {key}: {message}')
 
+    def expect_value(self, cfg: dict, where: str, key: str, allowed):
+        """Refuse ``cfg[key]`` outside ``allowed``; a missing key counts as
+        ``allowed[0]``, the source's default."""
+        if cfg.get(key, allowed[0]) not in allowed:
+            self.refuse(f'{where}.{key}', f'{cfg[key]!r} is not supported.')
+
     def expect_keys(self, cfg: dict, where: str, allowed):
         """Refuse the first key of ``cfg`` outside ``allowed``."""
         for key in cfg:

@@ -99,10 +99,8 @@ class MMagicTranslator:
         optim = dict(optim)
         self.report.expect_keys(optim, 'optim_wrapper',
                                 ('constructor', 'generator', 'discriminator'))
-        if optim.get('constructor', 'MultiOptimWrapperConstructor') != \
-                'MultiOptimWrapperConstructor':
-            self.report.refuse('optim_wrapper.constructor',
-                               f'{optim["constructor"]!r} is not supported.')
+        self.report.expect_value(optim, 'optim_wrapper', 'constructor',
+                                 ('MultiOptimWrapperConstructor', ))
         optim['constructor'] = 'MultiOptimWrapperConstructor'
         self.out['optim_wrapper'] = optim
         self.disc_accumulation = int(
@@ -164,10 +162,8 @@ class MMagicTranslator:
     def _preprocessor(self, cfg) -> dict:
         cfg = dict(cfg or dict(type='DataPreprocessor'))
         where = 'model.data_preprocessor'
-        if cfg.get('type', 'DataPreprocessor') not in (
-                'DataPreprocessor', 'GANDataPreprocessor'):
-            self.report.refuse(f'{where}.type',
-                               f'{cfg["type"]!r} is not supported.')
+        self.report.expect_value(cfg, where, 'type',
+                                 ('DataPreprocessor', 'GANDataPreprocessor'))
         self.report.expect_keys(
             cfg, where, ('type', 'output_channel_order', 'mean', 'std'))
         for key in ('mean', 'std'):
@@ -242,10 +238,8 @@ class MMagicTranslator:
         if train_cfg.pop('by_epoch', False):
             self.report.refuse('train_cfg.by_epoch', 'True; mmbiggan trains '
                                'by iterations.')
-        if train_cfg.get('type', 'IterBasedTrainLoop') != \
-                'IterBasedTrainLoop':
-            self.report.refuse('train_cfg.type',
-                               f'{train_cfg["type"]!r} is not supported.')
+        self.report.expect_value(train_cfg, 'train_cfg', 'type',
+                                 ('IterBasedTrainLoop', ))
         train_cfg['type'] = 'IterBasedTrainLoop'
         self.out['train_cfg'] = train_cfg
         for name, hook in (self.src.get('default_hooks') or {}).items():
@@ -450,10 +444,8 @@ class MMagicTranslator:
         if backends:
             out['visualizer'] = dict(type='Visualizer', vis_backends=backends)
         val_cfg = src.get('val_cfg') or {}
-        if val_cfg.get('type', 'MultiValLoop') not in ('MultiValLoop',
-                                                       'GenerativeValLoop'):
-            self.report.refuse('val_cfg.type',
-                               f'{val_cfg["type"]!r} is not supported.')
+        self.report.expect_value(val_cfg, 'val_cfg', 'type',
+                                 ('MultiValLoop', 'GenerativeValLoop'))
 
     def _unknown_keys(self):
         handled = {

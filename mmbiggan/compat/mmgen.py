@@ -448,10 +448,8 @@ class MMGenTranslator:
             evaluation, 'evaluation',
             ('type', 'interval', 'metrics', 'sample_kwargs', 'best_metric',
              'save_best_ckpt', 'priority', 'dist'))
-        if evaluation.get('type', 'GenerativeEvalHook') != \
-                'GenerativeEvalHook':
-            self.report.refuse('evaluation.type',
-                               f'{evaluation["type"]!r} is not supported.')
+        self.report.expect_value(evaluation, 'evaluation', 'type',
+                                 ('GenerativeEvalHook', ))
         interval = evaluation.get('interval', 1)
         if isinstance(interval, dict):
             # GenerativeEvalHook: intervals[i] from milestones[i - 1] on,

@@ -61,6 +61,8 @@ def ema_hook_options(path, **changes):
     ({'checkpoint_config.by_epoch': True}, 'checkpoint_config.by_epoch'),
     ({'evaluation.sample_kwargs.sample_model': 'ema/orig'},
      "evaluation.sample_kwargs.sample_model: 'ema/orig'"),
+    ({'evaluation.type': 'EvalHook'},
+     "evaluation.type: 'EvalHook' is not supported."),
     ({'evaluation.metrics': [dict(type='PR', num_images=10)]},
      "evaluation.metrics[0].type: 'PR'"),
     ({'data.train.dataset.type': 'UnconditionalImageDataset'},
@@ -131,6 +133,16 @@ def test_mmgen_use_ema_without_hook_is_refused_for_training():
      "val_evaluator.metrics[0].type: 'PrecisionAndRecall'"),
     ({'default_hooks.checkpoint.save_best': 'SWD/avg'},
      "save_best: 'SWD/avg' names no metric"),
+    ({'optim_wrapper.constructor': 'DefaultOptimWrapperConstructor'},
+     "optim_wrapper.constructor: 'DefaultOptimWrapperConstructor' is not "
+     'supported.'),
+    ({'model.data_preprocessor.type': 'EditDataPreprocessor'},
+     "model.data_preprocessor.type: 'EditDataPreprocessor' is not "
+     'supported.'),
+    ({'train_cfg.type': 'EpochBasedTrainLoop'},
+     "train_cfg.type: 'EpochBasedTrainLoop' is not supported."),
+    ({'val_cfg.type': 'EditValLoop'},
+     "val_cfg.type: 'EditValLoop' is not supported."),
 ])
 def test_mmagic_keys_without_equivalent_are_refused(options, message):
     with pytest.raises(ConfigError) as info:
