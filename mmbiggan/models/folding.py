@@ -65,8 +65,8 @@ class FoldedConditionalNorm(_InferenceOnly, nn.Module):
         super().__init__()
         table, constant = norm.eval_affine_map(truncation)
         self.num_features = norm.num_features
-        self.indexed = isinstance(norm.gain, nn.Embedding) \
-            if norm.conditional else False
+        self.indexed = norm.conditional and isinstance(
+            norm.gain, nn.Embedding)
         # Per-truncation statistics are folded for one truncation.
         self.folded_truncation = None if norm.num_stats == 1 else \
             _truncation_key(truncation)

@@ -91,8 +91,7 @@ def iter_samples(generator: nn.Module,
     the generator outputs BGR). The batches come from one folded copy
     (:func:`fold_for_inference`); ``generator`` itself is left as it is."""
     folded = fold_for_inference(generator, truncation)
-    param = next(folded.parameters(), None)
-    device = param.device if param is not None else torch.device('cpu')
+    device = next(folded.parameters()).device
     rgb2bgr = getattr(generator, 'rgb2bgr', False)
     bar = ProgressBar(noise.shape[0]) if progress else None
     for start in range(0, noise.shape[0], batch_size):
